@@ -1,0 +1,241 @@
+"""The ``cnnsuite`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import os
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ._errors import CnnsuiteError
+
+# TensorFlow's C++ start-up chatter is not for users; warnings and errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks on errors.")
+@click.option("--disable-plugins", metavar="NAMES", default=None,
+              help="Comma-separated plugins to skip before importing them "
+                   "(also $CNNSUITE_DISABLE_PLUGINS).")
+@click.version_option(package_name="cnnsuite")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, disable_plugins: str | None) -> None:
+    """cnnsuite: convolutional networks for images, video, text, series, molecules, tablets."""
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["disable"] = disable_plugins
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def list_plugins(ctx: click.Context, as_json: bool) -> None:
+    """List installed plugins, their versions and status."""
+    from ._discovery import discover
+
+    infos = discover(ctx.obj["disable"])
+    if as_json:
+        rows = [{"name": i.name, "distribution": i.distribution, "version": i.version,
+                 "status": i.status, "reason": i.reason,
+                 "summary": i.manifest.summary if i.manifest else ""} for i in infos]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="cnnsuite plugins")
+    for column in ("plugin", "distribution", "version", "status", "summary / reason"):
+        table.add_column(column)
+    for info in infos:
+        colour = {"ok": "green", "disabled": "dim"}.get(info.status, "red")
+        detail = info.reason or (info.manifest.summary if info.manifest else "")
+        table.add_row(info.name, info.distribution, info.version,
+                      f"[{colour}]{info.status}[/]", detail)
+    if not infos:
+        stdout.print("no plugins installed; pip install a cnnsuite plugin, e.g. cnnsuite-images")
+    else:
+        stdout.print(table)
+
+
+@cli.command()
+@click.argument("plugin")
+@click.pass_context
+def info(ctx: click.Context, plugin: str) -> None:
+    """Describe PLUGIN: summary, default configuration, data formats, metrics."""
+    from ._config import defaults_for, help_for
+    from ._discovery import get_manifest
+
+    manifest = get_manifest(plugin, ctx.obj["disable"])
+    stdout.print(f"[bold]{manifest.name}[/] {manifest.version} ({manifest.distribution}), "
+                 f"contract {manifest.contract}")
+    stdout.print(manifest.summary)
+    stdout.print("\n[bold]Data formats[/] (--data PATH; default: offline data)")
+    for fmt in manifest.data_formats:
+        stdout.print(f"  - {fmt}")
+    stdout.print("\n[bold]Metrics[/]: " + ", ".join(manifest.metrics))
+    stdout.print("\n[bold]Default configuration[/] (TOML for --config; --set key=value)")
+    click.echo(_commented_toml(defaults_for(manifest), help_for(manifest)))
+
+
+def _commented_toml(config: dict[str, Any], helps: dict[str, str]) -> str:
+    import tomli_w
+
+    lines: list[str] = []
+    tables = {k: v for k, v in config.items() if isinstance(v, dict)}
+    for key, value in config.items():
+        if not isinstance(value, dict):
+            lines.append(_toml_line(key, value, helps.get(key)))
+    for name, table in tables.items():
+        lines.append(f"\n[{name}]")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                lines.append(tomli_w.dumps({name: {key: value}}).strip())
+            else:
+                lines.append(_toml_line(key, value, helps.get(f"{name}.{key}")))
+    return "\n".join(lines)
+
+
+def _toml_line(key: str, value: Any, help_text: str | None) -> str:
+    import tomli_w
+
+    line = tomli_w.dumps({key: value}).strip()
+    return f"{line:<40} # {help_text}" if help_text else line
+
+
+@cli.command()
+@click.argument("plugin")
+@click.option("--data", metavar="PATH", help="Your data (see 'cnnsuite info PLUGIN').")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="A TOML file of settings.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting, e.g. --set train.epochs=5 (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"),
+              show_default=True, help="Where run records go.")
+@click.option("--seed", type=int, default=None, help="Random seed (overrides the config).")
+@click.option("--quick", is_flag=True,
+              help="Same code path on a small slice with a tiny budget (smoke test).")
+@click.option("--resume", type=click.Path(path_type=Path), default=None,
+              help="Continue an interrupted run in this run directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print metrics.json at the end.")
+@click.pass_context
+def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | None,
+        overrides: tuple[str, ...], out: Path, seed: int | None, quick: bool,
+        resume: Path | None, as_json: bool) -> None:
+    """Train PLUGIN, evaluate it on held-out data and write a run record."""
+    from ._runner import run as run_plugin
+
+    if data is not None and not Path(data).exists() and ("/" in data or "." in data):
+        from ._errors import BadInputError
+
+        raise BadInputError(f"--data {data}: no such file or folder")
+    result = run_plugin(plugin, data=data, config_file=config_file, overrides=overrides,
+                        out=out, seed=seed, quick=quick, resume=resume,
+                        disable=ctx.obj["disable"], console=stderr)
+    if as_json:
+        click.echo(json.dumps(result.metrics, indent=2))
+    else:
+        click.echo(str(result.run_dir))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--data", metavar="PATH", help="Score on this data instead of the run's test split.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def evaluate(ctx: click.Context, run_dir: Path, data: str | None, as_json: bool) -> None:
+    """Reload a run's model and score it on held-out data."""
+    from ._runner import evaluate_run
+
+    metrics, rejected = evaluate_run(run_dir, data, ctx.obj["disable"])
+    if as_json:
+        click.echo(json.dumps({"metrics": metrics,
+                               "rejected": [r.__dict__ for r in rejected]}, indent=2))
+        return
+    table = Table(title=f"metrics of {run_dir}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        if isinstance(value, int | float):
+            table.add_row(key, f"{value:.4g}")
+    head = metrics["headline"]
+    table.add_row(f"[bold]headline: {head['name']}", f"[bold]{head['value']:.4g}")
+    stdout.print(table)
+    _report_rejected(rejected)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...], as_json: bool) -> None:
+    """Predict with a run's model on INPUTS (files or strings, per plugin)."""
+    from ._runner import predict_run
+
+    rows, rejected = predict_run(run_dir, list(inputs), ctx.obj["disable"])
+    if as_json:
+        click.echo(json.dumps({"predictions": rows,
+                               "rejected": [r.__dict__ for r in rejected]}, indent=2))
+        return
+    if rows:
+        table = Table()
+        columns = list(rows[0])
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*[_cell(row.get(c)) for c in columns])
+        stdout.print(table)
+    _report_rejected(rejected)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _report_rejected(rejected: list[Any]) -> None:
+    for r in rejected:
+        stderr.print(f"[yellow]rejected {r.id}: {r.reason}[/]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning cnnsuite errors into one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in args or "-v" in args
+    try:
+        cli.main(args=args, prog_name="cnnsuite", standalone_mode=False)
+    except click.exceptions.Abort:
+        stderr.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except CnnsuiteError as exc:
+        if verbose:
+            traceback.print_exc()
+        stderr.print(f"error: {exc}", markup=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        stderr.print(f"error: {type(exc).__name__}: {exc} (run with --verbose for the "
+                     "traceback)", markup=False)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

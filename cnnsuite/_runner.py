@@ -1,0 +1,447 @@
+"""Running a plugin: train, evaluate and predict, writing the run record."""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import shutil
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.console import Console
+
+from ._cache import FeatureCache, cache_dir
+from ._config import dumps_toml, resolve_config
+from ._data import Examples, Features, Metrics, Rejected
+from ._discovery import get_manifest, load_plugin
+from ._errors import BadInputError, RunError, UsageError
+from ._manifest import Manifest
+from ._plugin import Config, Plugin, State
+from ._records import (
+    atomic_write_json,
+    atomic_write_text,
+    environment,
+    new_run_dir,
+    read_json,
+    write_rejected,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["RunResult", "evaluate_run", "predict_run", "run"]
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    rejected: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _console(console: Console | None) -> Console:
+    return console if console is not None else Console(stderr=True)
+
+
+def run(
+    plugin_name: str,
+    *,
+    data: str | None = None,
+    config_file: Path | None = None,
+    overrides: Sequence[str] = (),
+    out: Path = Path("runs"),
+    seed: int | None = None,
+    quick: bool = False,
+    resume: Path | None = None,
+    disable: str | None = None,
+    console: Console | None = None,
+    callbacks: Sequence[Any] = (),
+) -> RunResult:
+    """Train and evaluate `plugin_name`, writing ``<out>/<plugin>/<run-id>/``.
+
+    With `resume`, continue the interrupted run in that directory from its last
+    completed epoch; its configuration and data are reused.
+    """
+    console = _console(console)
+    manifest = get_manifest(plugin_name, disable)
+    if resume is not None:
+        run_dir, config, run_info = _open_for_resume(Path(resume), manifest)
+        data = run_info.get("data")
+        quick = bool(run_info.get("quick", False))
+    else:
+        config = resolve_config(manifest, config_file, overrides, seed, quick)
+        run_dir = new_run_dir(Path(out), manifest.name)
+        run_info = {
+            "plugin": manifest.name,
+            "run_id": run_dir.name,
+            "data": data,
+            "quick": quick,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        atomic_write_text(run_dir / "config.toml", dumps_toml(config))
+    run_info["status"] = "running"
+    atomic_write_json(run_dir / "run.json", run_info)
+    console.print(f"[bold]cnnsuite run {manifest.name}[/] -> {run_dir}")
+    try:
+        result = _train_and_evaluate(manifest, config, data, run_dir, console, callbacks,
+                                     resuming=resume is not None)
+    except KeyboardInterrupt:
+        run_info["status"] = "interrupted"
+        atomic_write_json(run_dir / "run.json", run_info)
+        console.print(f"interrupted; resume with: cnnsuite run {manifest.name} "
+                      f"--resume {run_dir}")
+        raise
+    except BaseException as exc:
+        run_info["status"] = "failed"
+        run_info["error"] = f"{type(exc).__name__}: {exc}"
+        atomic_write_json(run_dir / "run.json", run_info)
+        raise
+    run_info["status"] = "done"
+    run_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    run_info["timings_s"] = result.timings
+    atomic_write_json(run_dir / "run.json", run_info)
+    return result
+
+
+def _open_for_resume(run_dir: Path, manifest: Manifest) -> tuple[Path, Config, dict[str, Any]]:
+    info_path = run_dir / "run.json"
+    if not info_path.exists():
+        raise UsageError(f"--resume {run_dir}: not a run directory (no run.json)")
+    run_info = read_json(info_path)
+    if run_info.get("plugin") != manifest.name:
+        raise UsageError(
+            f"--resume {run_dir}: that run is of plugin {run_info.get('plugin')!r}, "
+            f"not {manifest.name!r}"
+        )
+    if run_info.get("status") == "done":
+        raise UsageError(f"--resume {run_dir}: that run is already complete")
+    config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
+    run_info["resumed"] = int(run_info.get("resumed", 0)) + 1
+    return run_dir, config, run_info
+
+
+def _seed_everything(seed: int) -> None:
+    import keras
+
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    keras.utils.set_random_seed(seed)
+
+
+def featurize_cached(
+    plugin: Plugin, examples: Examples, state: State, config: Config, console: Console
+) -> tuple[Features, bool]:
+    """Featurise through the cache when the plugin opts in; return (features, cache hit)."""
+    settings = plugin.feature_config(config)
+    if settings is None:
+        return plugin.featurize(examples, state, config), False
+    cache = FeatureCache(cache_dir(), plugin.name, plugin.manifest.version)
+    key = cache.key(settings, state, examples)
+    cached = cache.load(key)
+    if cached is not None:
+        return cached, True
+    features = plugin.featurize(examples, state, config)
+    try:
+        cache.save(key, features)
+    except (OSError, TypeError, ValueError) as exc:
+        console.print(f"[yellow]feature cache not written: {exc}[/]")
+    return features, False
+
+
+def _train_and_evaluate(
+    manifest: Manifest,
+    config: Config,
+    data: str | None,
+    run_dir: Path,
+    console: Console,
+    extra_callbacks: Sequence[Any],
+    resuming: bool,
+) -> RunResult:
+    timings: dict[str, float] = {}
+    tick = time.perf_counter()
+    plugin = load_plugin(manifest)
+    _seed_everything(int(config["seed"]))
+    atomic_write_json(run_dir / "environment.json", environment(manifest))
+
+    examples = plugin.load_data(data, config)
+    if len(examples) == 0:
+        raise BadInputError(f"no usable records in {data or 'the default data'}")
+    splits = plugin.split(examples, config, int(config["seed"]))
+    for name in ("train", "test"):
+        if len(splits[name]) == 0:
+            raise BadInputError(
+                f"the {name} split of {data or 'the default data'} is empty "
+                f"({len(examples)} usable records); give more data or change split.*"
+            )
+    state = plugin.fit_state(splits["train"], config)
+    timings["load_s"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    features: dict[str, Features] = {}
+    rejected: list[Rejected] = list(examples.rejected)
+    cache_hits: dict[str, bool] = {}
+    for name, split in splits.items():
+        if len(split) == 0:
+            continue
+        features[name], cache_hits[name] = featurize_cached(plugin, split, state, config,
+                                                            console)
+        rejected += features[name].rejected
+    timings["featurize_s"] = time.perf_counter() - tick
+    n_rejected = write_rejected(run_dir / "rejected.csv", rejected)
+    if n_rejected:
+        console.print(f"[yellow]{n_rejected} records could not be used; "
+                      f"see {run_dir / 'rejected.csv'}[/]")
+    for name in ("train", "test"):
+        if name not in features or len(features[name]) == 0:
+            raise BadInputError(f"nothing in the {name} split could be featurised; "
+                                f"see {run_dir / 'rejected.csv'}")
+    console.print(
+        f"data: {len(examples)} records; train {len(features['train'])}, "
+        f"val {len(features['val']) if 'val' in features else 0}, "
+        f"test {len(features['test'])} rows" + (" (features from cache)"
+                                                 if all(cache_hits.values()) else "")
+    )
+
+    tick = time.perf_counter()
+    model = plugin.build_model(features["train"], state, config)
+    history = fit_model(plugin, model, features["train"], features.get("val"), config, run_dir,
+                        console, extra_callbacks, resuming)
+    timings["train_s"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    _save_model(model, run_dir / "model.keras")
+    atomic_write_json(run_dir / "state.json", state)
+    y_pred = predict_batches(model, features["test"], config)
+    metrics = plugin.evaluate(y_pred, features["test"], splits["test"], state, config)
+    timings["evaluate_s"] = time.perf_counter() - tick
+    plots = plugin.plots(run_dir, y_pred, features["test"], splits["test"], state, config,
+                         history)
+    metrics_json = metrics.to_json()
+    metrics_json["n_test"] = len(features["test"])
+    metrics_json["n_rejected"] = n_rejected
+    metrics_json["feature_cache_hit"] = cache_hits
+    _write_report(run_dir, manifest, config, data, metrics, plots, n_rejected, timings, history)
+    atomic_write_json(run_dir / "metrics.json", metrics_json)
+    headline = metrics.headline
+    console.print(f"[bold green]done[/]: {headline} = {metrics.values[headline]:.4g} "
+                  f"on {len(features['test'])} test rows; record in {run_dir}")
+    return RunResult(run_dir, metrics_json, n_rejected, timings)
+
+
+def make_dataset(
+    features: Features, config: Config, plugin: Plugin, training: bool
+) -> Any:
+    """A batched, prefetched tf.data pipeline over features, shuffled when training."""
+    import tensorflow as tf
+
+    batch = int(config["train"]["batch_size"])
+    tensors = (features.x, features.y) if features.y is not None else (features.x,)
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if training:
+        buffer = min(int(config["train"]["shuffle_buffer"]), len(features))
+        ds = ds.shuffle(buffer, seed=int(config["seed"]), reshuffle_each_iteration=True)
+    ds = ds.batch(batch)
+    transform = plugin.batch_transform(config, training)
+    if transform is not None:
+        ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def fit_model(
+    plugin: Plugin,
+    model: keras.Model,
+    train: Features,
+    val: Features | None,
+    config: Config,
+    run_dir: Path,
+    console: Console,
+    extra_callbacks: Sequence[Any] = (),
+    resuming: bool = False,
+) -> dict[str, list[float]]:
+    """Train with progress, early stopping, TensorBoard logs and resumable backups."""
+    import keras
+
+    from ._progress import RichProgress
+
+    if train.y is None:
+        raise RunError(f"plugin {plugin.name!r} gave training features without targets")
+    epochs = int(config["train"]["epochs"])
+    batch = int(config["train"]["batch_size"])
+    steps = -(-len(train) // batch)
+    train_ds = make_dataset(train, config, plugin, training=True)
+    val_ds = make_dataset(val, config, plugin, training=False) if val and len(val) else None
+    partial_history = run_dir / ".history.partial.csv"
+    if not resuming:
+        partial_history.unlink(missing_ok=True)
+    callbacks: list[Any] = [
+        keras.callbacks.BackupAndRestore(str(run_dir / ".backup")),
+        keras.callbacks.CSVLogger(str(partial_history), append=True),
+        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False,
+                                    profile_batch=0),
+        RichProgress(console, epochs, steps),
+    ]
+    patience = int(config["train"]["patience"])
+    if val_ds is not None and patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True))
+    callbacks += list(extra_callbacks)
+    model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=0,
+              shuffle=False)  # tf.data already shuffles, seeded
+    history = _read_history(partial_history)
+    if partial_history.exists():
+        shutil.copyfile(partial_history, run_dir / ".history.csv.partial")
+        os.replace(run_dir / ".history.csv.partial", run_dir / "history.csv")
+        partial_history.unlink()
+    return history
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    history: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            try:
+                history.setdefault(key, []).append(float(value))
+            except (TypeError, ValueError):
+                continue
+    return history
+
+
+def predict_batches(model: keras.Model, features: Features, config: Config) -> Any:
+    """``model.predict`` over features in the run's batch size."""
+    return model.predict(features.x, batch_size=int(config["train"]["batch_size"]), verbose=0)
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.partial.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_report(
+    run_dir: Path,
+    manifest: Manifest,
+    config: Config,
+    data: str | None,
+    metrics: Metrics,
+    plots: list[Path],
+    n_rejected: int,
+    timings: dict[str, float],
+    history: dict[str, list[float]],
+) -> None:
+    head = metrics.headline
+    lines = [
+        f"# {manifest.name}: run {run_dir.name}",
+        "",
+        f"- plugin: {manifest.distribution} {manifest.version} ({manifest.summary})",
+        f"- data: {data or 'offline default'}",
+        f"- seed: {config['seed']}; epochs run: {len(history.get('epoch', []))}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores",
+        f"- **{head}: {metrics.values[head]:.4g}** "
+        f"({'higher' if metrics.higher_is_better else 'lower'} is better)",
+        f"- records rejected: {n_rejected}" + (" (see rejected.csv)" if n_rejected else ""),
+        "- time: " + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in timings.items()),
+        "",
+        "## Metrics on the test split",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for key, value in metrics.values.items():
+        if isinstance(value, int | float | np.floating | np.integer):
+            lines.append(f"| {key} | {float(value):.4g} |")
+    if plots:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{p.stem}]({p.relative_to(run_dir)})" for p in plots]
+    atomic_write_text(run_dir / "report.md", "\n".join(lines) + "\n")
+
+
+# -- using a finished run ------------------------------------------------------------------
+
+
+@dataclass
+class LoadedRun:
+    """A finished run reopened: its plugin, configuration, state and model."""
+
+    run_dir: Path
+    plugin: Plugin
+    config: Config
+    state: State
+    info: dict[str, Any]
+    model: Any
+
+
+def open_run(run_dir: Path, disable: str | None = None) -> LoadedRun:
+    """Reopen a finished run, reloading its model with ``safe_mode=True``."""
+    run_dir = Path(run_dir)
+    info_path = run_dir / "run.json"
+    if not info_path.exists():
+        raise UsageError(f"{run_dir} is not a run directory (no run.json); "
+                         "give a folder made by 'cnnsuite run'")
+    info = read_json(info_path)
+    if not (run_dir / "model.keras").exists():
+        raise UsageError(f"run {run_dir} has no model.keras (status: {info.get('status')}); "
+                         f"resume it with 'cnnsuite run {info.get('plugin')} --resume {run_dir}'")
+    manifest = get_manifest(str(info["plugin"]), disable)
+    plugin = load_plugin(manifest)
+    config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
+    state = read_json(run_dir / "state.json")
+    import keras
+
+    model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
+    return LoadedRun(run_dir, plugin, config, state, info, model)
+
+
+def evaluate_run(
+    run_dir: Path, data: str | None = None, disable: str | None = None
+) -> tuple[dict[str, Any], list[Rejected]]:
+    """Score a saved model on `data` (all of it) or on the run's own test split."""
+    loaded = open_run(run_dir, disable)
+    plugin, config, state = loaded.plugin, loaded.config, loaded.state
+    source = data if data is not None else loaded.info.get("data")
+    examples = plugin.load_data(source, config)
+    if data is None:
+        examples = plugin.split(examples, config, int(config["seed"]))["test"]
+    elif examples.subset is not None and np.any(examples.subset == "test"):
+        examples = examples.take(np.flatnonzero(examples.subset == "test"))
+    if len(examples) == 0:
+        raise BadInputError(f"no usable records in {source or 'the default data'}")
+    features = plugin.featurize(examples, state, config)
+    if len(features) == 0:
+        raise BadInputError(f"nothing in {source} could be featurised")
+    y_pred = predict_batches(loaded.model, features, config)
+    metrics = plugin.evaluate(y_pred, features, examples, state, config)
+    out = metrics.to_json()
+    out["n_test"] = len(features)
+    return out, list(examples.rejected) + list(features.rejected)
+
+
+def predict_run(
+    run_dir: Path, inputs: list[str], disable: str | None = None
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """Predict on raw inputs (files, strings) with a saved run."""
+    loaded = open_run(run_dir, disable)
+    plugin, config, state = loaded.plugin, loaded.config, loaded.state
+    examples = plugin.read_inputs(inputs, state, config)
+    rejected = list(examples.rejected)
+    if len(examples) == 0:
+        reasons = "; ".join(f"{r.id}: {r.reason}" for r in rejected) or "no inputs"
+        raise BadInputError(f"none of the inputs could be read ({reasons})")
+    features = plugin.featurize(examples, state, config)
+    rejected += features.rejected
+    if len(features) == 0:
+        reasons = "; ".join(f"{r.id}: {r.reason}" for r in rejected)
+        raise BadInputError(f"none of the inputs could be featurised ({reasons})")
+    y_pred = predict_batches(loaded.model, features, config)
+    return plugin.describe(y_pred, features, examples, state, config), rejected
