@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
-
-import os
 
 import click
 from rich.console import Console
@@ -148,13 +147,16 @@ def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | N
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--data", metavar="PATH", help="Score on this data instead of the run's test split.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the run for this evaluation (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def evaluate(ctx: click.Context, run_dir: Path, data: str | None, as_json: bool) -> None:
+def evaluate(ctx: click.Context, run_dir: Path, data: str | None, overrides: tuple[str, ...],
+             as_json: bool) -> None:
     """Reload a run's model and score it on held-out data."""
     from ._runner import evaluate_run
 
-    metrics, rejected = evaluate_run(run_dir, data, ctx.obj["disable"])
+    metrics, rejected = evaluate_run(run_dir, data, ctx.obj["disable"], overrides)
     if as_json:
         click.echo(json.dumps({"metrics": metrics,
                                "rejected": [r.__dict__ for r in rejected]}, indent=2))
@@ -174,13 +176,25 @@ def evaluate(ctx: click.Context, run_dir: Path, data: str | None, as_json: bool)
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("inputs", nargs=-1, required=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the run for this prediction (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...], as_json: bool) -> None:
-    """Predict with a run's model on INPUTS (files or strings, per plugin)."""
-    from ._runner import predict_run
+def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...],
+            overrides: tuple[str, ...], as_json: bool) -> None:
+    """Predict with a run's model on INPUTS (files or strings, per plugin).
 
-    rows, rejected = predict_run(run_dir, list(inputs), ctx.obj["disable"])
+    A single '-' reads a stream from standard input, for plugins that score streams,
+    and prints one JSON line per result as soon as it is ready.
+    """
+    from ._runner import predict_run, stream_run
+
+    if inputs == ("-",):
+        for row in stream_run(run_dir, sys.stdin, ctx.obj["disable"], overrides):
+            click.echo(json.dumps(row))
+            sys.stdout.flush()
+        return
+    rows, rejected = predict_run(run_dir, list(inputs), ctx.obj["disable"], overrides)
     if as_json:
         click.echo(json.dumps({"predictions": rows,
                                "rejected": [r.__dict__ for r in rejected]}, indent=2))

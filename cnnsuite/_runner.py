@@ -8,7 +8,7 @@ import platform
 import shutil
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,8 +382,14 @@ class LoadedRun:
     model: Any
 
 
-def open_run(run_dir: Path, disable: str | None = None) -> LoadedRun:
-    """Reopen a finished run, reloading its model with ``safe_mode=True``."""
+def open_run(
+    run_dir: Path, disable: str | None = None, overrides: Sequence[str] = ()
+) -> LoadedRun:
+    """Reopen a finished run, reloading its model with ``safe_mode=True``.
+
+    `overrides` (``key=value``) change the run's configuration for this use only, for
+    settings that matter at prediction time (a forecast horizon, a decision threshold).
+    """
     run_dir = Path(run_dir)
     info_path = run_dir / "run.json"
     if not info_path.exists():
@@ -396,6 +402,8 @@ def open_run(run_dir: Path, disable: str | None = None) -> LoadedRun:
     manifest = get_manifest(str(info["plugin"]), disable)
     plugin = load_plugin(manifest)
     config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
+    if overrides:
+        config = resolve_config(manifest, overrides=overrides, base=config)
     state = read_json(run_dir / "state.json")
     import keras
 
@@ -404,10 +412,11 @@ def open_run(run_dir: Path, disable: str | None = None) -> LoadedRun:
 
 
 def evaluate_run(
-    run_dir: Path, data: str | None = None, disable: str | None = None
+    run_dir: Path, data: str | None = None, disable: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[Rejected]]:
     """Score a saved model on `data` (all of it) or on the run's own test split."""
-    loaded = open_run(run_dir, disable)
+    loaded = open_run(run_dir, disable, overrides)
     plugin, config, state = loaded.plugin, loaded.config, loaded.state
     source = data if data is not None else loaded.info.get("data")
     examples = plugin.load_data(source, config)
@@ -428,10 +437,11 @@ def evaluate_run(
 
 
 def predict_run(
-    run_dir: Path, inputs: list[str], disable: str | None = None
+    run_dir: Path, inputs: list[str], disable: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], list[Rejected]]:
     """Predict on raw inputs (files, strings) with a saved run."""
-    loaded = open_run(run_dir, disable)
+    loaded = open_run(run_dir, disable, overrides)
     plugin, config, state = loaded.plugin, loaded.config, loaded.state
     examples = plugin.read_inputs(inputs, state, config)
     rejected = list(examples.rejected)
@@ -445,3 +455,16 @@ def predict_run(
         raise BadInputError(f"none of the inputs could be featurised ({reasons})")
     y_pred = predict_batches(loaded.model, features, config)
     return plugin.describe(y_pred, features, examples, state, config), rejected
+
+
+def stream_run(
+    run_dir: Path, lines: Iterable[str], disable: str | None = None,
+    overrides: Sequence[str] = (),
+) -> Iterator[dict[str, Any]]:
+    """Score a stream of text lines with a plugin that defines ``stream`` (one dict a line)."""
+    loaded = open_run(run_dir, disable, overrides)
+    stream = getattr(loaded.plugin, "stream", None)
+    if stream is None:
+        raise UsageError(f"plugin {loaded.plugin.name!r} does not score streams; "
+                         "give input files or strings instead of '-'")
+    yield from stream(loaded.model, loaded.state, loaded.config, lines)
