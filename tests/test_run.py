@@ -1,0 +1,120 @@
+"""Runs: the record, never overwritten, interrupted and resumed, reloaded and used."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+from cnnsuite import BadInputError, UsageError
+from cnnsuite._runner import evaluate_run, predict_run, run
+
+RECORD = ["config.toml", "environment.json", "model.keras", "history.csv", "metrics.json",
+          "report.md", "state.json", "run.json", "rejected.csv"]
+
+
+@pytest.mark.slow
+def test_run_writes_a_complete_record(fake_plugins: Path, tmp_path: Path) -> None:
+    result = run("tinygood", out=tmp_path, overrides=["train.epochs=3"])
+    run_dir = result.run_dir
+    assert run_dir.parent == tmp_path / "tinygood"
+    for name in RECORD:
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "tensorboard").is_dir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["headline"] == {"name": "accuracy", "value": metrics["accuracy"],
+                                   "higher_is_better": True}
+    assert metrics["accuracy"] > 0.8  # sine vs square is easy
+    config = tomllib.loads((run_dir / "config.toml").read_text())
+    assert config["train"]["epochs"] == 3
+    env = json.loads((run_dir / "environment.json").read_text())
+    assert env["plugin"]["version"] == "0.3.0" and env["backend"] == "tensorflow"
+    with (run_dir / "history.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == 3
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+    assert not list(run_dir.glob("*.partial*")) and not list(run_dir.glob(".*partial*"))
+
+
+@pytest.mark.slow
+def test_runs_are_never_overwritten(fake_plugins: Path, tmp_path: Path) -> None:
+    first = run("tinygood", out=tmp_path, quick=True).run_dir
+    stamp = (first / "metrics.json").read_bytes()
+    second = run("tinygood", out=tmp_path, quick=True).run_dir
+    assert first != second
+    assert (first / "metrics.json").read_bytes() == stamp
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def __init__(self, at_epoch: int) -> None:
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if epoch + 1 == self.at_epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_from_last_epoch(fake_plugins: Path, tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run("tinygood", out=tmp_path, overrides=["train.epochs=4"], callbacks=[_Interrupt(2)])
+    run_dir = next((tmp_path / "tinygood").iterdir())
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    assert not (run_dir / "metrics.json").exists()  # nothing looks complete
+    assert not (run_dir / "model.keras").exists()
+    with pytest.raises(UsageError, match="no model.keras"):
+        predict_run(run_dir, ["x"])
+
+    result = run("tinygood", resume=run_dir)
+    assert result.run_dir == run_dir
+    with (run_dir / "history.csv").open() as handle:
+        epochs = [int(row["epoch"]) for row in csv.DictReader(handle)]
+    assert epochs == [0, 1, 2, 3]  # two before the interruption, two after, none repeated
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "done" and info["resumed"] == 1
+    with pytest.raises(UsageError, match="already complete"):
+        run("tinygood", resume=run_dir)
+
+
+@pytest.mark.slow
+def test_reloaded_model_predicts_and_evaluates(fake_plugins: Path, tmp_path: Path) -> None:
+    run_dir = run("tinygood", out=tmp_path, quick=True).run_dir
+    t = np.linspace(0, 4 * np.pi, 32)
+    (tmp_path / "square.txt").write_text("\n".join(map(str, np.sign(np.sin(t)))))
+    (tmp_path / "bad.txt").write_text("not numbers")
+    rows, rejected = predict_run(run_dir, [str(tmp_path / "square.txt"), str(tmp_path / "bad.txt")])
+    assert [r["input"] for r in rows] == [str(tmp_path / "square.txt")]
+    assert rows[0]["class"] in {"sine", "square"}
+    assert [r.id for r in rejected] == [str(tmp_path / "bad.txt")]
+    metrics, _ = evaluate_run(run_dir)
+    stored = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["accuracy"] == pytest.approx(stored["accuracy"])
+
+
+@pytest.mark.slow
+def test_missing_data_is_bad_input(fake_plugins: Path, tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="no such file"):
+        run("tinygood", out=tmp_path, data=str(tmp_path / "missing.npy"), quick=True)
+    run_dir = next((tmp_path / "tinygood").iterdir())
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
+    from cnnsuite._records import atomic_write_json
+
+    target = tmp_path / "metrics.json"
+    atomic_write_json(target, {"a": 1})
+
+    class Unserialisable:
+        pass
+
+    with pytest.raises(TypeError):
+        atomic_write_json(target, {"a": Unserialisable()})
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
