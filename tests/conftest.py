@@ -102,7 +102,8 @@ manifest = Manifest(name="tinyfuture", summary="Needs a newer host.",
 
 def install_fake_plugins(root: Path) -> Path:
     """Write the good, broken and future-contract plugins as distributions under `root`."""
-    write_distribution(root, "cnnsuite-tinygood", "0.3.0", {"tinygood": "cnnsuite_tinygood:manifest"},
+    write_distribution(root, "cnnsuite-tinygood", "0.3.0",
+                       {"tinygood": "cnnsuite_tinygood:manifest"},
                        {"cnnsuite_tinygood/__init__.py": textwrap.dedent(GOOD_MANIFEST),
                         "cnnsuite_tinygood/plugin.py": textwrap.dedent(GOOD_PLUGIN)})
     write_distribution(root, "cnnsuite-tinybroken", "0.0.1",

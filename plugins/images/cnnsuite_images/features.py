@@ -37,7 +37,7 @@ def image_tensor(items: Sequence[np.ndarray] | np.ndarray, size: tuple[int, int]
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, item in enumerate(items):
         groups.setdefault(np.shape(item), []).append(i)
-    for shape, index in groups.items():
+    for index in groups.values():
         batch = np.stack([normalise(np.asarray(items[i]), value_max) for i in index])
         if batch.shape[-1] != channels:
             batch = (np.repeat(batch, channels, axis=-1) if batch.shape[-1] == 1

@@ -16,7 +16,9 @@ def build_cnn(input_shape: tuple[int, ...], n_classes: int, model_cfg: dict[str,
         for j in range(2):
             x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
                                     name=f"block{i + 1}_conv{j + 1}")(x)
-            x = keras.layers.BatchNormalization(name=f"block{i + 1}_bn{j + 1}")(x)
+            # momentum 0.9: small data sets give few steps for the moving statistics
+            x = keras.layers.BatchNormalization(momentum=0.9,
+                                                name=f"block{i + 1}_bn{j + 1}")(x)
             x = keras.layers.Activation("relu", name=f"block{i + 1}_relu{j + 1}")(x)
         if min(x.shape[1], x.shape[2]) >= 2:
             x = keras.layers.MaxPooling2D(name=f"block{i + 1}_pool")(x)
