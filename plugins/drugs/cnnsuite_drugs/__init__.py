@@ -1,0 +1,67 @@
+"""cnnsuite plugin `drugs`: molecules as RDKit 3D voxel grids into an AtomNet-style 3D CNN.
+
+This module is the plugin's manifest and imports nothing heavy; the code that needs
+RDKit and Keras lives in `cnnsuite_drugs.plugin` and is imported only when used.
+"""
+
+from cnnsuite import Manifest
+
+__all__ = ["manifest"]
+
+manifest = Manifest(
+    name="drugs",
+    summary="Bioactivity and properties of molecules: RDKit 3D voxel grids into a 3D CNN.",
+    plugin="cnnsuite_drugs.plugin:DrugsPlugin",
+    requires=("rdkit",),
+    default_config={
+        "data": {"smiles_column": "", "target_column": "", "task": "auto", "limit": 0},
+        "features": {"n_conformers": 2, "mmff": False, "charges": False,
+                     "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
+                     "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
+        "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
+                  "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5,
+                  "test_rotations": 4},
+        "split": {"method": "random", "val": 0.1, "test": 0.2},
+        "train": {"epochs": 40, "batch_size": 32, "patience": 10},
+    },
+    quick_config={"data": {"limit": 120}, "features": {"n_conformers": 1},
+                  "model": {"filters": [8, 16], "dense": 16, "test_rotations": 2},
+                  "train": {"epochs": 2}},
+    config_help={
+        "data.smiles_column": "CSV/TSV column holding SMILES ('' finds smiles/SMILES/...)",
+        "data.target_column": "CSV/TSV column or SDF property to predict ('' takes the last "
+                              "numeric one)",
+        "data.task": "'auto' (0/1 targets mean classification), 'regression' or "
+                     "'classification'",
+        "data.limit": "use at most this many molecules, a seeded sample (0: all)",
+        "features.n_conformers": "ETKDGv3 conformers per molecule (each a training row; "
+                                 "predictions are averaged over them)",
+        "features.mmff": "MMFF-optimise the conformers",
+        "features.charges": "add a Gasteiger partial-charge channel",
+        "features.use_file_coordinates": "use the 3D coordinates of SDF records instead of "
+                                         "embedding",
+        "features.box": "side of the cube grid in Å",
+        "features.resolution": "voxel size in Å",
+        "features.sigma_scale": "Gaussian width of an atom as a fraction of its vdW radius",
+        "features.max_atoms": "most heavy atoms a molecule may have (larger ones are "
+                              "rejected)",
+        "features.workers": "processes for conformer generation (0: all cores)",
+        "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
+        "model.dense": "units of the dense layer",
+        "model.dropout": "dropout before and after the dense layer",
+        "model.learning_rate": "peak AdamW learning rate (cosine decay)",
+        "model.weight_decay": "AdamW weight decay",
+        "model.jitter": "random translation in Å added to each random training rotation",
+        "model.test_rotations": "rotations averaged at prediction time (1: none)",
+        "split.method": "'random' or 'scaffold' (Bemis-Murcko scaffolds kept in one split)",
+    },
+    data_formats=(
+        "default: ChEMBL2321810 pIC50 series from the RDKit wheel (1,017 compounds)",
+        "CSV/TSV with a SMILES column and a numeric or 0/1 target column",
+        "SMILES file (.smi): 'SMILES name [value]' per line",
+        "SDF with a target property; 3D coordinates used when present",
+        "prediction: SMILES strings, or .smi/.csv/.sdf files",
+    ),
+    metrics=("rmse (headline, regression)", "mae", "r2", "pearson", "spearman",
+             "roc_auc (headline, classification)", "pr_auc", "ef_1pct", "ef_5pct"),
+)

@@ -1,0 +1,359 @@
+"""Domain preprocessing with RDKit: standardise, embed conformers, voxelise.
+
+A molecule becomes a few conformers (ETKDGv3, optionally MMFF-optimised), each
+centred on its heavy atoms and turned to its principal axes. Each heavy atom carries
+a Gaussian width (half its van der Waals radius) and a row of channel weights: its
+element and its pharmacophoric features from RDKit's feature factory (donor,
+acceptor, aromatic, positive, negative, hydrophobe), and optionally its Gasteiger
+charge. `voxel_grid` turns such atoms into densities on a cube grid with separable
+Gaussians: one 1D Gaussian per atom and axis, then one matrix product per batch.
+
+This module imports RDKit and NumPy only, so worker processes start quickly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from rdkit import Chem, RDConfig, RDLogger
+from rdkit.Chem import AllChem, ChemicalFeatures
+from rdkit.Chem.MolStandardize import rdMolStandardize
+from rdkit.Chem.Scaffolds import MurckoScaffold
+
+RDLogger.DisableLog("rdApp.*")
+
+#: Element channels; an atom of any other element (besides hydrogen) is rejected.
+ELEMENT_CHANNELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("C", ("C",)),
+    ("N", ("N",)),
+    ("O", ("O",)),
+    ("S", ("S",)),
+    ("P", ("P",)),
+    ("halogen", ("F", "Cl", "Br", "I")),
+)
+#: Pharmacophore channels: RDKit ``BaseFeatures.fdef`` families.
+PHARMACOPHORE_CHANNELS: tuple[tuple[str, str], ...] = (
+    ("donor", "Donor"),
+    ("acceptor", "Acceptor"),
+    ("aromatic", "Aromatic"),
+    ("positive", "PosIonizable"),
+    ("negative", "NegIonizable"),
+    ("hydrophobe", "Hydrophobe"),
+)
+KNOWN_ELEMENTS = frozenset({"H"} | {e for _, es in ELEMENT_CHANNELS for e in es})
+
+
+class MoleculeError(ValueError):
+    """A molecule that cannot be featurised; the message is the reason shown to users."""
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Everything that changes a molecule's features (the cache key)."""
+
+    n_conformers: int = 2
+    mmff: bool = False
+    charges: bool = False
+    seed: int = 0
+    use_file_coordinates: bool = True
+    sigma_scale: float = 0.5
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any], seed: int) -> FeatureSettings:
+        """Read the ``features`` section of a run's configuration."""
+        return cls(
+            n_conformers=int(section["n_conformers"]),
+            mmff=bool(section["mmff"]),
+            charges=bool(section["charges"]),
+            seed=seed,
+            use_file_coordinates=bool(section["use_file_coordinates"]),
+            sigma_scale=float(section["sigma_scale"]),
+        )
+
+
+def channel_names(charges: bool) -> list[str]:
+    """The grid's channel names, in order."""
+    names = [n for n, _ in ELEMENT_CHANNELS] + [n for n, _ in PHARMACOPHORE_CHANNELS]
+    return names + (["charge"] if charges else [])
+
+
+# -- parsing and standardisation ----------------------------------------------------
+
+
+def is_molblock(text: str) -> bool:
+    """Whether `text` is an MDL molblock (an SDF record) rather than a SMILES string."""
+    return "\n" in text and "M  END" in text
+
+
+def parse_molecule(text: str) -> Chem.Mol:
+    """Parse a SMILES string or a molblock; raise `MoleculeError` saying why it failed."""
+    text = text.strip("\r\n ") if not is_molblock(text) else text
+    if not text:
+        raise MoleculeError("empty SMILES")
+    if is_molblock(text):
+        mol = Chem.MolFromMolBlock(text, removeHs=False)
+        if mol is None:
+            raise MoleculeError("unreadable SDF record (RDKit could not parse the molblock)")
+        return mol
+    mol = Chem.MolFromSmiles(text, sanitize=False)
+    if mol is None:
+        raise MoleculeError(f"unparsable SMILES {text!r}")
+    try:
+        Chem.SanitizeMol(mol)
+    except Exception as exc:  # RDKit raises several sanitisation error types
+        raise MoleculeError(f"invalid chemistry in SMILES {text!r}: {exc}") from None
+    return mol
+
+
+def check_elements(mol: Chem.Mol) -> None:
+    """Raise `MoleculeError` for an element the grid has no channel for."""
+    unknown = sorted({a.GetSymbol() for a in mol.GetAtoms()} - KNOWN_ELEMENTS)
+    if unknown:
+        raise MoleculeError(f"element(s) {', '.join(unknown)} have no grid channel "
+                            f"(known: {', '.join(sorted(KNOWN_ELEMENTS))})")
+
+
+def standardize(mol: Chem.Mol) -> Chem.Mol:
+    """Clean up, keep the largest fragment, neutralise and sanitise (coordinates kept)."""
+    try:
+        mol = rdMolStandardize.Cleanup(mol)
+        mol = rdMolStandardize.LargestFragmentChooser().choose(mol)
+        mol = rdMolStandardize.Uncharger().uncharge(mol)
+        Chem.SanitizeMol(mol)
+    except Exception as exc:
+        raise MoleculeError(f"standardisation failed: {exc}") from None
+    if mol.GetNumHeavyAtoms() == 0:
+        raise MoleculeError("no heavy atoms after standardisation")
+    check_elements(mol)
+    return mol
+
+
+def standard_smiles(text: str) -> str:
+    """The canonical SMILES of the standardised molecule in `text` (SMILES or molblock)."""
+    return Chem.MolToSmiles(standardize(parse_molecule(text)))
+
+
+def murcko_scaffold(smiles: str) -> str:
+    """The Bemis-Murcko scaffold as canonical SMILES ('' for acyclic molecules)."""
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return ""
+    return Chem.MolToSmiles(MurckoScaffold.GetScaffoldForMol(mol))
+
+
+# -- atoms: channels, widths, conformers ---------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _feature_factory() -> Any:
+    return ChemicalFeatures.BuildFeatureFactory(
+        os.path.join(RDConfig.RDDataDir, "BaseFeatures.fdef"))
+
+
+def atom_channels(mol: Chem.Mol, charges: bool = False) -> np.ndarray:
+    """Channel weights of the heavy atoms of `mol`, shape ``(n_heavy, n_channels)``.
+
+    Give it a molecule without explicit hydrogens (or with them after the heavy
+    atoms), so that row i is atom i.
+    """
+    heavy = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+    row_of = {idx: row for row, idx in enumerate(heavy)}
+    n_channels = len(channel_names(charges))
+    weights = np.zeros((len(heavy), n_channels), dtype=np.float32)
+    element_column = {e: c for c, (_, es) in enumerate(ELEMENT_CHANNELS) for e in es}
+    for idx in heavy:
+        symbol = mol.GetAtomWithIdx(idx).GetSymbol()
+        if symbol not in element_column:
+            raise MoleculeError(f"element {symbol} has no grid channel")
+        weights[row_of[idx], element_column[symbol]] = 1.0
+    family_column = {f: len(ELEMENT_CHANNELS) + c
+                     for c, (_, f) in enumerate(PHARMACOPHORE_CHANNELS)}
+    for feature in _feature_factory().GetFeaturesForMol(mol):
+        column = family_column.get(feature.GetFamily())
+        if column is None:
+            continue
+        for idx in feature.GetAtomIds():
+            if idx in row_of:
+                weights[row_of[idx], column] = 1.0
+    if charges:
+        copy = Chem.Mol(mol)
+        AllChem.ComputeGasteigerCharges(copy)
+        for idx in heavy:
+            value = copy.GetAtomWithIdx(idx).GetDoubleProp("_GasteigerCharge")
+            weights[row_of[idx], -1] = 0.0 if not np.isfinite(value) else value
+    return weights
+
+
+def atom_sigmas(mol: Chem.Mol, sigma_scale: float) -> np.ndarray:
+    """Gaussian width of each heavy atom: `sigma_scale` times its van der Waals radius."""
+    table = Chem.GetPeriodicTable()
+    return np.array([sigma_scale * table.GetRvdw(a.GetAtomicNum())
+                     for a in mol.GetAtoms() if a.GetAtomicNum() > 1], dtype=np.float32)
+
+
+def heavy_first(mol: Chem.Mol) -> Chem.Mol:
+    """Reorder atoms so that heavy atoms come before hydrogens (coordinates kept)."""
+    order = ([a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+             + [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 1])
+    return Chem.RenumberAtoms(mol, order)
+
+
+def embed_conformers(mol: Chem.Mol, n: int, seed: int, mmff: bool = False) -> np.ndarray:
+    """ETKDGv3 conformers of `mol`: heavy-atom coordinates, shape ``(n, n_heavy, 3)``."""
+    with_h = Chem.AddHs(Chem.RemoveHs(mol))
+    params = AllChem.ETKDGv3()
+    params.randomSeed = seed
+    params.numThreads = 1
+    ids = list(AllChem.EmbedMultipleConfs(with_h, numConfs=n, params=params))
+    if not ids:
+        params.useRandomCoords = True
+        ids = list(AllChem.EmbedMultipleConfs(with_h, numConfs=n, params=params))
+    if not ids:
+        raise MoleculeError("ETKDGv3 embedding failed (no 3D conformer found)")
+    if mmff and AllChem.MMFFHasAllMoleculeParams(with_h):
+        AllChem.MMFFOptimizeMoleculeConfs(with_h, numThreads=1, maxIters=200)
+    heavy = [a.GetIdx() for a in with_h.GetAtoms() if a.GetAtomicNum() > 1]
+    return np.stack([with_h.GetConformer(i).GetPositions()[heavy] for i in ids]).astype(
+        np.float32)
+
+
+def centre_and_orient(coords: np.ndarray) -> np.ndarray:
+    """Move the centroid to the origin and turn the principal axes onto x, y, z.
+
+    The axis of largest spread becomes x; signs are fixed so that the third moment
+    along each axis is non-negative, which makes the pose reproducible.
+    """
+    centred = coords - coords.mean(axis=0)
+    if len(centred) < 2:
+        return centred.astype(np.float32)
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    rotated = centred @ vectors[:, ::-1]
+    skew = np.sum(rotated**3, axis=0)
+    rotated *= np.where(skew < 0, -1.0, 1.0)
+    return rotated.astype(np.float32)
+
+
+@dataclass
+class MoleculeAtoms:
+    """One molecule ready for the grid: conformers, channel weights and widths."""
+
+    conformers: np.ndarray  # (n_conformers, n_heavy, 3), centred and oriented
+    channels: np.ndarray  # (n_heavy, n_channels)
+    sigmas: np.ndarray  # (n_heavy,)
+    embedded: bool  # False when the file's own 3D coordinates were used
+
+
+def molecule_atoms(text: str, settings: FeatureSettings) -> MoleculeAtoms:
+    """Featurise one SMILES string or molblock; raise `MoleculeError` with the reason."""
+    mol = parse_molecule(text)
+    from_file = is_molblock(text) and settings.use_file_coordinates
+    if from_file:
+        if mol.GetNumConformers() == 0 or not mol.GetConformer().Is3D():
+            raise MoleculeError("SDF record has no 3D coordinates")
+        positions = mol.GetConformer().GetPositions()
+        if not np.any(np.abs(positions) > 1e-4):
+            raise MoleculeError("SDF record has no coordinates (all zero)")
+    mol = heavy_first(standardize(mol))
+    if from_file:
+        heavy = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
+        conformers = mol.GetConformer().GetPositions()[heavy][None].astype(np.float32)
+    else:
+        conformers = embed_conformers(mol, settings.n_conformers, settings.seed, settings.mmff)
+    mol_h = Chem.RemoveHs(mol)
+    return MoleculeAtoms(
+        conformers=np.stack([centre_and_orient(c) for c in conformers]),
+        channels=atom_channels(mol_h, settings.charges),
+        sigmas=atom_sigmas(mol_h, settings.sigma_scale),
+        embedded=not from_file,
+    )
+
+
+def _molecule_atoms_or_reason(args: tuple[str, FeatureSettings]) -> MoleculeAtoms | str:
+    try:
+        return molecule_atoms(*args)
+    except MoleculeError as exc:
+        return str(exc)
+    except Exception as exc:  # an RDKit failure on one molecule must not stop the run
+        return f"featurisation failed: {type(exc).__name__}: {exc}"
+
+
+def molecule_atoms_many(items: Sequence[str], settings: FeatureSettings, workers: int = 0,
+                        chunksize: int = 8) -> list[MoleculeAtoms | str]:
+    """Featurise many molecules across processes; a failure gives its reason string."""
+    jobs = [(item, settings) for item in items]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) < 4 * workers:
+        return [_molecule_atoms_or_reason(job) for job in jobs]
+    import multiprocessing
+
+    # spawn, not fork: the parent may hold TensorFlow's threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_molecule_atoms_or_reason, jobs, chunksize=chunksize))
+
+
+def pack_atoms(molecules: Sequence[MoleculeAtoms], max_atoms: int,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pad molecules to `max_atoms`: one row per conformer.
+
+    Returns ``atoms`` (rows, max_atoms, 4: x, y, z, sigma), ``channels`` (rows,
+    max_atoms, C) and the molecule index of each row. Padding atoms have zero weights.
+    """
+    rows = sum(len(m.conformers) for m in molecules)
+    n_channels = molecules[0].channels.shape[1] if molecules else 0
+    atoms = np.zeros((rows, max_atoms, 4), dtype=np.float32)
+    atoms[..., 3] = 1.0
+    channels = np.zeros((rows, max_atoms, n_channels), dtype=np.float32)
+    owner = np.zeros(rows, dtype=np.int64)
+    row = 0
+    for index, molecule in enumerate(molecules):
+        n = molecule.channels.shape[0]
+        for conformer in molecule.conformers:
+            atoms[row, :n, :3] = conformer
+            atoms[row, :n, 3] = molecule.sigmas
+            channels[row, :n] = molecule.channels
+            owner[row] = index
+            row += 1
+    return atoms, channels, owner
+
+
+# -- the grid -----------------------------------------------------------------------
+
+
+def grid_axis(box: float, resolution: float) -> np.ndarray:
+    """Coordinates of the voxel centres along one axis of a cube of side `box` Å."""
+    n = int(round(box / resolution))
+    return ((np.arange(n) + 0.5) * resolution - box / 2).astype(np.float32)
+
+
+def voxel_grid(atoms: np.ndarray, channels: np.ndarray, box: float = 24.0,
+               resolution: float = 1.0) -> np.ndarray:
+    """Gaussian atom densities on a cube grid, shape ``(B, G, G, G, C)``.
+
+    ``density[x, y, z, c] = sum_n w[n, c] gx[n, x] gy[n, y] gz[n, z]`` with
+    ``g[n, i] = exp(-(axis[i] - coord[n]) ** 2 / (2 sigma[n] ** 2))``: the 3D
+    Gaussian factorises per axis, so the grid is one batched matrix product of
+    ``(C*G, N)`` by ``(N, G*G)`` instead of a loop over grid points.
+    """
+    atoms = np.asarray(atoms, dtype=np.float32)
+    single = atoms.ndim == 2
+    if single:
+        atoms, channels = atoms[None], np.asarray(channels)[None]
+    used = np.flatnonzero(np.any(np.asarray(channels) != 0, axis=(0, 2)))
+    width = int(used[-1]) + 1 if used.size else 1  # padding atoms add nothing: skip them
+    atoms, channels = atoms[:, :width], np.asarray(channels, dtype=np.float32)[:, :width]
+    axis = grid_axis(box, resolution)
+    g = axis.size
+    inv = -0.5 / np.square(atoms[..., 3:4])  # (B, N, 1)
+    gx, gy, gz = (np.exp(np.square(axis - atoms[..., k:k + 1]) * inv) for k in range(3))
+    b, n, c = channels.shape
+    left = (channels[..., :, None] * gx[..., None, :]).reshape(b, n, c * g)
+    right = (gy[..., :, None] * gz[..., None, :]).reshape(b, n, g * g)
+    grid = np.matmul(left.transpose(0, 2, 1), right).reshape(b, c, g, g, g)
+    grid = grid.transpose(0, 2, 3, 4, 1)
+    return grid[0] if single else grid

@@ -1,0 +1,211 @@
+"""The AtomNet-style 3D CNN, with the grid built inside the model.
+
+The model takes atoms (x, y, z, Gaussian width) and their channel weights, so the
+cache holds a few kilobytes per conformer instead of a grid, a random rotation per
+training step costs nothing, and ``cnnsuite predict`` needs no grid code outside
+the model. Reading top to bottom:
+
+    atoms, channels
+      -> RandomRotation3D        training only: a uniform random rotation and a jitter
+      -> RotationEnsemble        inference only: k fixed rotations of every molecule
+      -> VoxelGrid               separable Gaussian densities on a cube grid
+      -> [Conv3D, BN, ReLU, MaxPool3D] x blocks -> Flatten -> Dense -> Dense head
+      -> RotationAverage         inference only: the mean over the k rotations
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+PACKAGE = "cnnsuite_drugs"
+
+
+def _rotation_from_quaternion(q: Any) -> Any:
+    """Rotation matrices ``(B, 3, 3)`` from quaternions ``(B, 4)`` (normalised here)."""
+    q = q / ops.sqrt(ops.sum(ops.square(q), axis=-1, keepdims=True))
+    w, x, y, z = (q[:, i] for i in range(4))
+    rows = [
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    ]
+    return ops.reshape(ops.stack(rows, axis=-1), (-1, 3, 3))
+
+
+def _rotate(atoms: Any, matrices: Any, shift: Any = None) -> Any:
+    xyz = ops.matmul(atoms[..., :3], ops.transpose(matrices, (0, 2, 1)))
+    if shift is not None:
+        xyz = xyz + shift[:, None, :]
+    return ops.concatenate([xyz, atoms[..., 3:]], axis=-1)
+
+
+def fixed_rotations(k: int, seed: int = 1234) -> np.ndarray:
+    """`k` rotation matrices for test-time averaging: the identity, then seeded random ones."""
+    rng = np.random.default_rng(seed)
+    quats = rng.normal(size=(k, 4))
+    quats[0] = (1.0, 0.0, 0.0, 0.0)
+    quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+    w, x, y, z = quats.T
+    mats = np.stack([
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    ], axis=-1)
+    return mats.reshape(k, 3, 3).astype(np.float32)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RandomRotation3D(keras.layers.Layer):
+    """Training augmentation: rotate each molecule uniformly at random and jitter it."""
+
+    def __init__(self, jitter: float = 0.5, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.jitter = float(jitter)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, atoms: Any, training: bool | None = None) -> Any:
+        if not training:
+            return atoms
+        batch = ops.shape(atoms)[0]
+        quats = keras.random.normal((batch, 4), seed=self.seed_generator)
+        shift = keras.random.uniform((batch, 3), -self.jitter, self.jitter,
+                                     seed=self.seed_generator)
+        return _rotate(atoms, _rotation_from_quaternion(quats), shift)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "jitter": self.jitter, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RotationEnsemble(keras.layers.Layer):
+    """Test-time augmentation: k fixed rotations of every molecule, stacked on the batch.
+
+    Row ``b * k + j`` is molecule b under rotation j; `RotationAverage` undoes the
+    stacking. In training it passes the inputs through.
+    """
+
+    def __init__(self, k: int = 8, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.k = int(k)
+        self.rotations = fixed_rotations(self.k)
+
+    def call(self, atoms: Any, channels: Any, training: bool | None = None) -> Any:
+        if training or self.k <= 1:
+            return atoms, channels
+        n, width = ops.shape(atoms)[1], ops.shape(channels)[2]
+        mats = ops.convert_to_tensor(self.rotations)
+        tiled = ops.reshape(ops.repeat(atoms[:, None], self.k, axis=1), (-1, n, 4))
+        mats = ops.tile(mats, (ops.shape(atoms)[0], 1, 1))
+        rotated = _rotate(tiled, mats)
+        repeated = ops.reshape(ops.repeat(channels[:, None], self.k, axis=1), (-1, n, width))
+        return rotated, repeated
+
+    def compute_output_shape(self, atoms_shape: Any, channels_shape: Any) -> Any:
+        return atoms_shape, channels_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "k": self.k}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RotationAverage(keras.layers.Layer):
+    """The mean of the k rotated copies `RotationEnsemble` made (identity in training)."""
+
+    def __init__(self, k: int = 8, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.k = int(k)
+
+    def call(self, x: Any, training: bool | None = None) -> Any:
+        if training or self.k <= 1:
+            return x
+        return ops.mean(ops.reshape(x, (-1, self.k, ops.shape(x)[-1])), axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "k": self.k}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class VoxelGrid(keras.layers.Layer):
+    """Gaussian atom densities on a cube grid of side `box` Å at `resolution` Å.
+
+    The same separable computation as `cnnsuite_drugs.features.voxel_grid`, in
+    ``keras.ops``: per-axis Gaussians, then one batched matrix product.
+    """
+
+    def __init__(self, box: float = 24.0, resolution: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.box = float(box)
+        self.resolution = float(resolution)
+        n = int(round(self.box / self.resolution))
+        self.axis = ((np.arange(n) + 0.5) * self.resolution - self.box / 2).astype(np.float32)
+
+    def call(self, atoms: Any, channels: Any) -> Any:
+        g = self.axis.size
+        n, c = ops.shape(channels)[1], ops.shape(channels)[2]
+        axis = ops.convert_to_tensor(self.axis)
+        inv = -0.5 / ops.square(atoms[..., 3:4])
+        gx, gy, gz = (ops.exp(ops.square(axis - atoms[..., k:k + 1]) * inv) for k in range(3))
+        left = ops.reshape(channels[..., :, None] * gx[..., None, :], (-1, n, c * g))
+        right = ops.reshape(gy[..., :, None] * gz[..., None, :], (-1, n, g * g))
+        grid = ops.matmul(ops.transpose(left, (0, 2, 1)), right)
+        return ops.transpose(ops.reshape(grid, (-1, c, g, g, g)), (0, 2, 3, 4, 1))
+
+    def compute_output_shape(self, atoms_shape: Any, channels_shape: Any) -> Any:
+        g = self.axis.size
+        return (atoms_shape[0], g, g, g, channels_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "box": self.box, "resolution": self.resolution}
+
+
+def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, Any],
+              features_cfg: dict[str, Any], steps_per_epoch: int, epochs: int,
+              seed: int = 0) -> keras.Model:
+    """A compiled 3D CNN: regression (one standardised value) or binary classification."""
+    atoms_in = keras.Input((max_atoms, 4), name="atoms")
+    channels_in = keras.Input((max_atoms, n_channels), name="channels")
+    k = int(model_cfg["test_rotations"])
+    atoms = RandomRotation3D(float(model_cfg["jitter"]), seed=seed, name="random_rotation")(
+        atoms_in)
+    atoms, channels = RotationEnsemble(k, name="rotation_ensemble")(atoms, channels_in)
+    x = VoxelGrid(float(features_cfg["box"]), float(features_cfg["resolution"]),
+                  name="voxel_grid")(atoms, channels)
+    for i, filters in enumerate(model_cfg["filters"]):
+        x = keras.layers.Conv3D(int(filters), 3, padding="same", use_bias=False,
+                                name=f"block{i + 1}_conv")(x)
+        x = keras.layers.BatchNormalization(name=f"block{i + 1}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"block{i + 1}_relu")(x)
+        if x.shape[1] >= 2:
+            x = keras.layers.MaxPooling3D(2, name=f"block{i + 1}_pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_features")(x)
+    x = keras.layers.Dense(int(model_cfg["dense"]), activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_dense")(x)
+    if task == "classification":
+        x = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+        loss: Any = keras.losses.BinaryCrossentropy()
+        metrics: list[Any] = [keras.metrics.AUC(name="auc")]
+    else:
+        x = keras.layers.Dense(1, name="value")(x)
+        loss = keras.losses.MeanSquaredError()
+        metrics = [keras.metrics.RootMeanSquaredError(name="rmse")]
+    outputs = RotationAverage(k, name="rotation_average")(x)
+    model = keras.Model({"atoms": atoms_in, "channels": channels_in}, outputs, name="atom_cnn")
+    schedule = keras.optimizers.schedules.CosineDecay(
+        float(model_cfg["learning_rate"]), decay_steps=max(1, steps_per_epoch * epochs),
+        alpha=0.02)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule,
+                                                   weight_decay=float(model_cfg["weight_decay"])),
+                  loss=loss, metrics=metrics)
+    return model

@@ -1,0 +1,174 @@
+"""The `drugs` plugin: ties data, RDKit preprocessing, the 3D CNN, metrics and plots to the host."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from cnnsuite import (
+    BadInputError,
+    Config,
+    Examples,
+    Features,
+    Metrics,
+    Plugin,
+    Rejected,
+    State,
+    split_examples,
+)
+
+from . import data, metrics, plots
+from .features import (
+    FeatureSettings,
+    MoleculeAtoms,
+    channel_names,
+    molecule_atoms_many,
+    murcko_scaffold,
+    pack_atoms,
+    standard_smiles,
+    voxel_grid,
+)
+from .model import build_cnn
+
+
+class DrugsPlugin(Plugin):
+    """Bioactivity and property prediction from 3D voxel grids of molecules."""
+
+    def load_data(self, source: str | None, config: Config) -> Examples:
+        return data.load(source, config["data"])
+
+    def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
+        split = config["split"]
+        method = split.get("method", "random")
+        if method == "scaffold":
+            examples = replace(examples, groups=np.array(
+                [murcko_scaffold(standard_smiles(item) if "\n" in item else item)
+                 for item in examples.items], dtype=object))
+        elif method != "random":
+            raise BadInputError(f"split.method must be 'random' or 'scaffold', not {method!r}")
+        return split_examples(examples, float(split["val"]), float(split["test"]), seed)
+
+    def fit_state(self, train: Examples, config: Config) -> State:
+        state: State = {
+            "task": train.task,
+            "class_names": train.class_names,
+            "channels": channel_names(bool(config["features"]["charges"])),
+            "max_atoms": int(config["features"]["max_atoms"]),
+        }
+        if train.task == "regression" and train.targets is not None:
+            state["y_mean"] = float(np.mean(train.targets))
+            state["y_std"] = float(np.std(train.targets)) or 1.0
+        return state
+
+    def feature_config(self, config: Config) -> dict[str, Any] | None:
+        settings = FeatureSettings.from_config(config["features"], int(config["seed"]))
+        return {**asdict(settings), "max_atoms": int(config["features"]["max_atoms"])}
+
+    def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+        settings = FeatureSettings.from_config(config["features"], int(config["seed"]))
+        results = molecule_atoms_many(list(examples.items), settings,
+                                      int(config["features"]["workers"]))
+        max_atoms = int(state["max_atoms"])
+        kept: list[int] = []
+        molecules: list[MoleculeAtoms] = []
+        rejected: list[Rejected] = []
+        source = str(examples.meta.get("source", "featurize"))
+        for index, result in enumerate(results):
+            if isinstance(result, str):
+                rejected.append(Rejected(examples.ids[index], result, source))
+            elif result.channels.shape[0] > max_atoms:
+                rejected.append(Rejected(
+                    examples.ids[index], f"{result.channels.shape[0]} heavy atoms, more than "
+                    f"features.max_atoms = {max_atoms}", source))
+            else:
+                kept.append(index)
+                molecules.append(result)
+        n_channels = len(state["channels"])
+        if molecules:
+            atoms, channels, owner = pack_atoms(molecules, max_atoms)
+        else:
+            atoms = np.zeros((0, max_atoms, 4), np.float32)
+            channels = np.zeros((0, max_atoms, n_channels), np.float32)
+            owner = np.zeros(0, np.int64)
+        y = None
+        if examples.targets is not None:
+            targets = np.asarray(examples.targets, dtype=np.float32)[kept][owner]
+            if state["task"] == "regression":
+                targets = (targets - state["y_mean"]) / state["y_std"]
+            y = targets.astype(np.float32)
+        return Features(x={"atoms": atoms, "channels": channels}, y=y, rejected=rejected,
+                        meta={"owner": owner.tolist(), "kept": kept})
+
+    def build_model(self, features: Features, state: State, config: Config) -> keras.Model:
+        steps = -(-len(features) // int(config["train"]["batch_size"]))
+        return build_cnn(int(state["max_atoms"]), len(state["channels"]), state["task"],
+                         config["model"], config["features"], steps,
+                         int(config["train"]["epochs"]), int(config["seed"]))
+
+    def predictions(self, y_pred: Any, features: Features, state: State) -> np.ndarray:
+        """One prediction per featurised molecule: conformer rows averaged, units restored."""
+        owner = np.asarray(features.meta["owner"], dtype=np.int64)
+        values = metrics.per_molecule(np.asarray(y_pred), owner, len(features.meta["kept"]))
+        if state["task"] == "regression":
+            values = values * state["y_std"] + state["y_mean"]
+        return values
+
+    def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
+                 config: Config) -> Metrics:
+        assert examples.targets is not None
+        predicted = self.predictions(y_pred, features, state)
+        measured = np.asarray(examples.targets)[features.meta["kept"]]
+        if state["task"] == "classification":
+            return metrics.classification_metrics(measured, predicted)
+        return metrics.regression_metrics(measured, predicted)
+
+    def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
+              state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
+        assert isinstance(features.x, dict) and examples.targets is not None
+        predicted = self.predictions(y_pred, features, state)
+        measured = np.asarray(examples.targets)[features.meta["kept"]]
+        written: list[Path] = []
+        if state["task"] == "classification":
+            auc = metrics.classification_metrics(measured, predicted).values["roc_auc"]
+            written.append(plots.roc_curve_plot(out_dir / "roc_curve.png", measured, predicted,
+                                                auc))
+        else:
+            rmse = metrics.regression_metrics(measured, predicted).values["rmse"]
+            written.append(plots.predicted_vs_measured(out_dir / "predicted_vs_measured.png",
+                                                       measured, predicted, rmse))
+        first = features.meta["kept"][0]
+        item = examples.items[first]
+        grid = voxel_grid(features.x["atoms"][0], features.x["channels"][0],
+                          float(config["features"]["box"]),
+                          float(config["features"]["resolution"]))
+        written.append(plots.molecule_grid(out_dir / "molecule_grid.png",
+                                           standard_smiles(item) if "\n" in item else item,
+                                           grid, state["channels"]))
+        curves = plots.training_curves(out_dir / "training_curves.png", history)
+        return written + ([curves] if curves else [])
+
+    def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
+        return data.read_inputs(inputs)
+
+    def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
+                 config: Config) -> list[dict[str, Any]]:
+        predicted = self.predictions(y_pred, features, state)
+        counts = np.bincount(np.asarray(features.meta["owner"], dtype=np.int64),
+                             minlength=len(predicted))
+        rows = []
+        for value, index, count in zip(predicted, features.meta["kept"], counts, strict=True):
+            item = examples.items[index]
+            row: dict[str, Any] = {"input": examples.ids[index],
+                                   "smiles": standard_smiles(item) if "\n" in item else item}
+            if state["task"] == "classification":
+                row["probability_active"] = float(value)
+                row["class"] = "active" if value >= 0.5 else "inactive"
+            else:
+                row["prediction"] = float(value)
+            row["conformers"] = int(count)
+            rows.append(row)
+        return rows
