@@ -1,0 +1,71 @@
+"""cnnsuite plugin `forecast`: many series forecast by one dilated causal CNN with quantiles.
+
+This module is the plugin's manifest and imports nothing heavy; the code that needs
+Keras lives in `cnnsuite_forecast.plugin` and is imported only when the plugin is used.
+"""
+
+from cnnsuite import Manifest
+
+__all__ = ["manifest"]
+
+manifest = Manifest(
+    name="forecast",
+    summary="Forecast many series with one dilated causal CNN (TCN) and quantile outputs.",
+    plugin="cnnsuite_forecast.plugin:ForecastPlugin",
+    default_config={
+        "data": {
+            "series": ["co2", "sunspots", "elnino", "macrodata:realgdp", "macrodata:realcons",
+                       "macrodata:realinv", "macrodata:cpi", "macrodata:unemp",
+                       "macrodata:infl"],
+            "freq": "",
+            "max_gap": 20,
+        },
+        "features": {"context": 64, "horizon": 8},
+        "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
+                  "dropout": 0.1, "gated": False, "hidden": 64,
+                  "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002},
+        "split": {"origins": 4, "stride": 0, "val_origins": 2},
+        "train": {"epochs": 60, "batch_size": 64, "patience": 10},
+        "predict": {"horizon": 0, "output": ""},
+    },
+    quick_config={"train": {"epochs": 2, "patience": 2}},
+    config_help={
+        "data.series": "offline default series from statsmodels: 'co2' (weekly, gaps), "
+                       "'sunspots' (yearly), 'elnino' (monthly), 'macrodata:<column>' "
+                       "(quarterly); used when --data is not given",
+        "data.freq": "pandas frequency of the CSV series, e.g. 'D', 'W-SUN', 'MS', 'QS', "
+                     "'YS', 'h' ('': infer per series)",
+        "data.max_gap": "longest run of missing steps filled by interpolation; before a "
+                        "longer gap the series is cut",
+        "features.context": "past steps the model sees (the receptive field must cover it)",
+        "features.horizon": "steps forecast at once (the trained horizon)",
+        "model.filters": "channels of every TCN block",
+        "model.kernel_size": "width of the causal convolutions",
+        "model.dilations": "dilation of each residual block (two convolutions each)",
+        "model.dropout": "dropout after each convolution",
+        "model.gated": "WaveNet gated units (tanh x sigmoid) instead of ReLU",
+        "model.hidden": "units of the dense layer of the multi-horizon head",
+        "model.quantiles": "quantiles forecast (must include 0.5; 0.1 and 0.9 give the 80% "
+                           "interval)",
+        "model.learning_rate": "Adam learning rate",
+        "split.val": "unused: forecast splits by rolling origins (split.origins)",
+        "split.test": "unused: forecast splits by rolling origins (split.origins)",
+        "split.origins": "test forecast origins at the end of every series (rolling origin)",
+        "split.stride": "steps between origins (0: the horizon)",
+        "split.val_origins": "validation origins before the test period (early stopping)",
+        "predict.horizon": "steps to forecast at prediction (0: the trained horizon; never "
+                           "more)",
+        "predict.output": "CSV file for the forecasts ('': <first input>.forecast.csv)",
+    },
+    data_formats=(
+        "long-form CSV: series_id,timestamp,value (also unique_id/ds/y); one row per "
+        "observation",
+        "wide-form CSV: a timestamp column, then one column per series",
+        "a folder of such CSV files",
+        "gaps: snapped to a regular grid, runs up to data.max_gap interpolated and flagged, "
+        "longer gaps cut; non-numeric values and too-short series reported in rejected.csv",
+        "prediction: the same CSV forms; forecasts start after each series' last timestamp",
+    ),
+    metrics=("mase (headline, mean over series)", "smape", "wql (weighted quantile loss)",
+             "coverage_80", "the same per series, and seasonal naive's mase"),
+)

@@ -1,0 +1,171 @@
+"""The domain preprocessing: rolling origins, per-series scaling, calendar covariates, windows.
+
+A window at origin ``o`` of a series ``v`` holds the context ``v[o - C : o]`` and the
+horizon ``v[o : o + H]``. Values are divided by the series' scale (the mean absolute
+one-step change on its training part, so that every series' errors weigh alike, as in
+MASE) and shifted by the last context value, so one global model serves series of any
+level and unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import Series
+
+#: Calendar covariates: sine and cosine of the phase in the year, the week and the day.
+CALENDAR = ("year_sin", "year_cos", "week_sin", "week_cos", "day_sin", "day_cos")
+
+
+@dataclass(frozen=True)
+class Origins:
+    """Where one series is cut: training targets end at `train_end`, then val, then test."""
+
+    train_end: int
+    val: list[int]
+    test: list[int]
+
+
+def rolling_origins(length: int, horizon: int, n_test: int, stride: int,
+                    n_val: int) -> Origins:
+    """The rolling-origin (backtest) cut of a series of `length` steps.
+
+    The last test origin leaves exactly one horizon at the end; earlier ones step back by
+    `stride`. Validation origins sit before the first test origin with their horizons
+    ending by it, and training targets end at the first validation origin, so the test
+    period always comes after everything the model was fit or selected on.
+    """
+    test = [length - horizon - (n_test - 1 - k) * stride for k in range(n_test)]
+    first_test = test[0] if test else length
+    val = [first_test - horizon - (n_val - 1 - j) * stride for j in range(n_val)]
+    train_end = val[0] if val else first_test
+    return Origins(train_end, val, test)
+
+
+def min_length(context: int, horizon: int, n_test: int, stride: int, n_val: int) -> int:
+    """The fewest steps a series needs for one training window plus its val and test origins."""
+    span = horizon + (n_test - 1) * stride if n_test else 0
+    val_span = horizon + (n_val - 1) * stride if n_val else 0
+    return context + horizon + val_span + span
+
+
+def split_series(series: list[Series], context: int, horizon: int, n_test: int, stride: int,
+                 n_val: int) -> dict[str, list[Series]]:
+    """Each series cut into train, val and test copies, each with its origins.
+
+    The train copy is truncated at the end of its training part, so nothing fit on it
+    (scales, weights) can see later values.
+    """
+    out: dict[str, list[Series]] = {"train": [], "val": [], "test": []}
+    for s in series:
+        cut = rolling_origins(len(s), horizon, n_test, stride, n_val)
+        train_origins = list(range(context, cut.train_end - horizon + 1))
+        out["train"].append(_truncate(s, cut.train_end, train_origins))
+        if cut.val:
+            out["val"].append(_truncate(s, cut.val[-1] + horizon, cut.val))
+        out["test"].append(replace(s, origins=cut.test))
+    return out
+
+
+def _truncate(s: Series, end: int, origins: list[int]) -> Series:
+    return replace(s, values=s.values[:end], observed=s.observed[:end], origins=origins)
+
+
+def series_scale(values: np.ndarray, observed: np.ndarray) -> float:
+    """The mean absolute one-step change over observed pairs (falls back to std, then 1)."""
+    both = observed[1:] & observed[:-1]
+    steps = np.abs(np.diff(values))[both]
+    scale = float(steps.mean()) if steps.size else 0.0
+    if not np.isfinite(scale) or scale <= 1e-12:
+        scale = float(np.nanstd(values[observed])) if observed.any() else 0.0
+    return scale if np.isfinite(scale) and scale > 1e-12 else 1.0
+
+
+def seasonal_denominator(values: np.ndarray, observed: np.ndarray, season: int) -> float:
+    """MASE's denominator: the in-sample mean absolute seasonal difference (lag `season`)."""
+    m = season if len(values) > season + 1 else 1
+    both = observed[m:] & observed[:-m]
+    diffs = np.abs(values[m:] - values[:-m])[both]
+    value = float(diffs.mean()) if diffs.size else float("nan")
+    return value if value > 1e-12 else float("nan")
+
+
+def seasonal_naive(history: np.ndarray, season: int, horizon: int) -> np.ndarray:
+    """Repeat the last observed season: y[T+h] = y[T+h-m*k], k the fewest whole seasons."""
+    m = max(1, min(season, len(history)))
+    last = history[-m:]
+    return np.asarray([last[h % m] for h in range(horizon)], dtype="float64")
+
+
+def calendar_covariates(stamps: pd.DatetimeIndex) -> np.ndarray:
+    """(len(stamps), 6) sines and cosines of each stamp's phase in its year, week and day."""
+    day_seconds = (stamps.hour * 3600 + stamps.minute * 60 + stamps.second).to_numpy(float)
+    day = day_seconds / 86400.0
+    year = (stamps.dayofyear.to_numpy(float) - 1 + day) / 365.25
+    week = (stamps.dayofweek.to_numpy(float) + day) / 7.0
+    phases = np.stack([year, week, day], axis=1) * 2 * np.pi
+    return np.stack([np.sin(phases[:, 0]), np.cos(phases[:, 0]), np.sin(phases[:, 1]),
+                     np.cos(phases[:, 1]), np.sin(phases[:, 2]), np.cos(phases[:, 2])],
+                    axis=1).astype("float32")
+
+
+def make_windows(series: list[Series], scales: dict[str, float], context: int,
+                 horizon: int, with_targets: bool = True) -> tuple[dict[str, np.ndarray],
+                                                                   np.ndarray | None,
+                                                                   dict[str, Any]]:
+    """Context and future-calendar inputs, scaled targets and per-row metadata.
+
+    A series whose id has no scale in `scales` (a new series at prediction) is scaled by
+    its own history before its first origin.
+    """
+    ctx_rows, fut_rows, y_rows = [], [], []
+    meta: dict[str, list[Any]] = {"series": [], "origin": [], "last": [], "scale": [],
+                                  "actual": [], "observed": []}
+    for index, s in enumerate(series):
+        if not s.origins:
+            continue
+        scale = scales.get(s.id)
+        if scale is None:
+            first = min(s.origins)
+            scale = series_scale(s.values[:first], s.observed[:first])
+        covariates = calendar_covariates(s.timestamps(extra=horizon))
+        for o in s.origins:
+            past = s.values[o - context:o]
+            last = float(past[-1])
+            ctx = np.empty((context, 2 + len(CALENDAR)), dtype="float32")
+            ctx[:, 0] = (past - last) / scale
+            ctx[:, 1] = s.observed[o - context:o]
+            ctx[:, 2:] = covariates[o - context:o]
+            ctx_rows.append(ctx)
+            fut_rows.append(covariates[o:o + horizon])
+            future = np.full(horizon, np.nan)
+            seen = np.zeros(horizon, dtype=bool)
+            avail = s.values[o:o + horizon]
+            future[:len(avail)] = avail
+            seen[:len(avail)] = s.observed[o:o + horizon]
+            if with_targets:
+                y_rows.append(((future - last) / scale).astype("float32"))
+            for key, value in (("series", index), ("origin", o), ("last", last),
+                               ("scale", scale), ("actual", future), ("observed", seen)):
+                meta[key].append(value)
+    n_ch = 2 + len(CALENDAR)
+    x = {
+        "context": np.stack(ctx_rows) if ctx_rows else np.zeros((0, context, n_ch), "float32"),
+        "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, len(CALENDAR)),
+                                                                "float32"),
+    }
+    y = None
+    if with_targets:
+        y = np.stack(y_rows) if y_rows else np.zeros((0, horizon), "float32")
+    arrays = {k: np.asarray(v) for k, v in meta.items()}
+    return x, y, arrays
+
+
+def to_original(y_scaled: np.ndarray, last: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Undo the window scaling: (rows, H, ...) model units back to the series' units."""
+    shape = (-1,) + (1,) * (y_scaled.ndim - 1)
+    return y_scaled * scale.reshape(shape) + last.reshape(shape)

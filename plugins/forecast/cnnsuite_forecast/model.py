@@ -1,0 +1,156 @@
+"""The dilated causal CNN: TCN residual blocks, a direct multi-horizon quantile head.
+
+TCN (Bai, Kolter and Koltun 2018): each block has two causal convolutions of the same
+dilation with ReLU and dropout, and a residual connection (1x1 convolution when the
+width changes); dilations grow so the receptive field covers the context. WaveNet's
+gated units (van den Oord et al. 2016) are an option. The head follows DeepTCN (Chen et
+al. 2019): the last encoder step and the known future covariates give all horizon steps
+at once, one output per quantile, trained with the pinball loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from cnnsuite import ConfigError
+
+PACKAGE = "cnnsuite_forecast"
+
+
+def receptive_field(kernel_size: int, dilations: Sequence[int], convs_per_block: int = 2) -> int:
+    """How many past steps the last output of the TCN stack sees: 1 + n(k-1)sum(d)."""
+    return 1 + convs_per_block * (kernel_size - 1) * sum(int(d) for d in dilations)
+
+
+def check_receptive_field(context: int, kernel_size: int, dilations: Sequence[int]) -> int:
+    """Raise ConfigError when the TCN cannot see the whole context; return the field."""
+    field = receptive_field(kernel_size, dilations)
+    if field < context:
+        raise ConfigError(
+            f"the TCN's receptive field is {field} steps (model.kernel_size={kernel_size}, "
+            f"model.dilations={list(dilations)}) but features.context={context}; add a "
+            f"dilation (e.g. {2 * max(dilations)}), widen the kernel or shorten the context")
+    return field
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TCNBlock(keras.layers.Layer):
+    """Two dilated causal convolutions with dropout and a residual connection."""
+
+    def __init__(self, filters: int, kernel_size: int, dilation: int, dropout: float = 0.0,
+                 gated: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.dilation = int(dilation)
+        self.dropout = float(dropout)
+        self.gated = bool(gated)
+        width = 2 * self.filters if self.gated else self.filters
+        self.convs = [keras.layers.Conv1D(width, self.kernel_size, padding="causal",
+                                          dilation_rate=self.dilation, name=f"conv{i + 1}")
+                      for i in range(2)]
+        self.drops = [keras.layers.Dropout(self.dropout) for _ in range(2)]
+        self.project: keras.layers.Layer | None = None
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        shape = tuple(input_shape)
+        for conv in self.convs:
+            conv.build(shape)
+            shape = conv.compute_output_shape(shape)
+            shape = shape[:-1] + (self.filters,)
+        if input_shape[-1] != self.filters:
+            self.project = keras.layers.Conv1D(self.filters, 1, name="residual")
+            self.project.build(tuple(input_shape))
+
+    def _unit(self, x: Any) -> Any:
+        if self.gated:
+            a, b = ops.split(x, 2, axis=-1)
+            return ops.tanh(a) * ops.sigmoid(b)
+        return ops.relu(x)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        x = inputs
+        for conv, drop in zip(self.convs, self.drops, strict=True):
+            x = drop(self._unit(conv(x)), training=training)
+        residual = inputs if self.project is None else self.project(inputs)
+        return ops.relu(x + residual)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape[:-1]) + (self.filters,)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "dilation": self.dilation,
+                "dropout": self.dropout, "gated": self.gated}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LastStep(keras.layers.Layer):
+    """The encoder's output at the last context step (it has seen the whole context)."""
+
+    def call(self, inputs: Any) -> Any:
+        return inputs[:, -1, :]
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MonotoneQuantiles(keras.layers.Layer):
+    """Raw (..., Q) outputs to non-crossing quantiles: the lowest, then softplus steps up."""
+
+    def call(self, inputs: Any) -> Any:
+        first = inputs[..., :1]
+        steps = ops.softplus(inputs[..., 1:])
+        return ops.concatenate([first, first + ops.cumsum(steps, axis=-1)], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PinballLoss(keras.losses.Loss):
+    """The quantile (pinball) loss averaged over quantiles and horizon steps."""
+
+    def __init__(self, quantiles: Sequence[float] = (0.1, 0.5, 0.9), name: str = "pinball",
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.quantiles = [float(q) for q in quantiles]
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        q = ops.convert_to_tensor(self.quantiles, dtype=y_pred.dtype)
+        error = ops.expand_dims(ops.cast(y_true, y_pred.dtype), -1) - y_pred
+        loss = ops.maximum(q * error, (q - 1.0) * error)
+        return ops.mean(loss, axis=(-2, -1))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction, "quantiles": self.quantiles}
+
+
+def build_tcn(context: int, channels: int, horizon: int, n_calendar: int,
+              model_cfg: dict[str, Any]) -> keras.Model:
+    """A compiled TCN forecaster: inputs 'context' (C, channels) and 'future' (H, calendar)."""
+    kernel = int(model_cfg["kernel_size"])
+    dilations = [int(d) for d in model_cfg["dilations"]]
+    check_receptive_field(context, kernel, dilations)
+    quantiles = [float(q) for q in model_cfg["quantiles"]]
+    past = keras.Input((context, channels), name="context")
+    future = keras.Input((horizon, n_calendar), name="future")
+    x = past
+    for d in dilations:
+        x = TCNBlock(int(model_cfg["filters"]), kernel, d, float(model_cfg["dropout"]),
+                     bool(model_cfg["gated"]), name=f"tcn_d{d}")(x)
+    encoded = LastStep(name="last_step")(x)
+    joined = keras.layers.Concatenate(name="with_future")(
+        [encoded, keras.layers.Flatten(name="future_flat")(future)])
+    hidden = keras.layers.Dense(int(model_cfg["hidden"]), activation="relu",
+                                name="head")(joined)
+    raw = keras.layers.Dense(horizon * len(quantiles), name="quantiles_raw")(hidden)
+    raw = keras.layers.Reshape((horizon, len(quantiles)), name="per_step")(raw)
+    outputs = MonotoneQuantiles(name="quantiles")(raw)
+    model = keras.Model({"context": past, "future": future}, outputs, name="tcn_forecaster")
+    model.compile(optimizer=keras.optimizers.Adam(float(model_cfg["learning_rate"]),
+                                                  clipnorm=1.0),
+                  loss=PinballLoss(quantiles))
+    return model

@@ -1,0 +1,209 @@
+"""The `forecast` plugin: ties series loading, windowing, the TCN, metrics and plots to the host."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from cnnsuite import (
+    BadInputError,
+    Config,
+    ConfigError,
+    Examples,
+    Features,
+    Metrics,
+    Plugin,
+    Rejected,
+    State,
+)
+
+from . import data, features, metrics, plots
+from .data import Series
+from .model import build_tcn, check_receptive_field
+
+
+def _cut(config: Config) -> tuple[int, int, int, int, int]:
+    """(context, horizon, test origins, stride, val origins), checked."""
+    context = int(config["features"]["context"])
+    horizon = int(config["features"]["horizon"])
+    split = config["split"]
+    n_test, n_val = int(split["origins"]), int(split["val_origins"])
+    stride = int(split["stride"]) or horizon
+    if context < 1 or horizon < 1 or n_test < 1 or n_val < 0 or stride < 1:
+        raise ConfigError("features.context, features.horizon, split.origins and "
+                          "split.stride must be positive, split.val_origins >= 0")
+    if 0.5 not in [float(q) for q in config["model"]["quantiles"]]:
+        raise ConfigError("model.quantiles must include 0.5 (the point forecast)")
+    return context, horizon, n_test, stride, n_val
+
+
+class ForecastPlugin(Plugin):
+    """Multi-series forecasting with a dilated causal CNN and quantile outputs."""
+
+    def load_data(self, source: str | None, config: Config) -> Examples:
+        context, horizon, n_test, stride, n_val = _cut(config)
+        check_receptive_field(context, int(config["model"]["kernel_size"]),
+                              config["model"]["dilations"])
+        series, rejected = data.load(source, config["data"])
+        need = features.min_length(context, horizon, n_test, stride, n_val)
+        usable = []
+        for s in series:
+            if len(s) < need:
+                rejected.append(Rejected(
+                    s.id, f"too short: {len(s)} steps, needs {need} (features.context "
+                    f"{context} + horizon {horizon} + {n_val} validation and {n_test} test "
+                    "origins)", source or "statsmodels"))
+            else:
+                usable.append(s)
+        return Examples(items=usable, ids=[s.id for s in usable], task="regression",
+                        rejected=rejected)
+
+    def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
+        """Rolling origin: every series' test origins come after its train and val parts."""
+        context, horizon, n_test, stride, n_val = _cut(config)
+        parts = features.split_series(list(examples.items), context, horizon, n_test, stride,
+                                      n_val)
+        return {name: Examples(items=items, ids=[s.id for s in items], task="regression")
+                for name, items in parts.items()}
+
+    def fit_state(self, train: Examples, config: Config) -> State:
+        return {
+            "scales": {s.id: features.series_scale(s.values, s.observed) for s in train.items},
+            "context": int(config["features"]["context"]),
+            "horizon": int(config["features"]["horizon"]),
+            "quantiles": [float(q) for q in config["model"]["quantiles"]],
+            "calendar": list(features.CALENDAR),
+        }
+
+    def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+        predicting = bool(examples.meta.get("predict"))
+        x, y, meta = features.make_windows(list(examples.items), state["scales"],
+                                           int(state["context"]), int(state["horizon"]),
+                                           with_targets=not predicting)
+        return Features(x=x, y=y, meta=meta)
+
+    def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
+        assert isinstance(features_.x, dict)
+        _, context, channels = features_.x["context"].shape
+        return build_tcn(context, channels, int(state["horizon"]), len(state["calendar"]),
+                         config["model"])
+
+    def _forecasts(self, y_pred: Any, meta: dict[str, Any]) -> np.ndarray:
+        return features.to_original(np.asarray(y_pred, dtype="float64"), meta["last"],
+                                    meta["scale"])
+
+    def evaluate(self, y_pred: Any, features_: Features, examples: Examples, state: State,
+                 config: Config) -> Metrics:
+        meta = features_.meta
+        forecasts = self._forecasts(y_pred, meta)
+        horizon = int(state["horizon"])
+        per_series: dict[str, dict[str, float]] = {}
+        for index, s in enumerate(examples.items):
+            rows = np.flatnonzero(meta["series"] == index)
+            if len(rows) == 0:
+                continue
+            first = min(s.origins)
+            denominator = features.seasonal_denominator(s.values[:first], s.observed[:first],
+                                                        s.season)
+            actual = np.where(meta["observed"][rows], meta["actual"][rows], np.nan)
+            baseline = np.stack([features.seasonal_naive(s.values[:o], s.season, horizon)
+                                 for o in meta["origin"][rows]])
+            if np.all(np.isnan(actual)) or not np.isfinite(denominator):
+                continue
+            per_series[s.id] = metrics.series_metrics(actual, forecasts[rows],
+                                                      state["quantiles"], denominator,
+                                                      baseline)
+        if not per_series:
+            raise BadInputError("no test series has observed values to score")
+        return Metrics(metrics.summarise(per_series), "mase", higher_is_better=False)
+
+    def plots(self, out_dir: Path, y_pred: Any, features_: Features, examples: Examples,
+              state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
+        meta = features_.meta
+        rows: dict[int, list[int]] = {}
+        for row, index in enumerate(meta["series"]):
+            rows.setdefault(int(index), []).append(row)
+        written = [plots.fan_chart(out_dir / "fan_chart.png", list(examples.items), rows,
+                                   self._forecasts(y_pred, meta), state["quantiles"],
+                                   int(state["context"]))]
+        curves = plots.training_curves(out_dir / "training_curves.png", history)
+        return written + ([curves] if curves else [])
+
+    def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
+        horizon = self._predict_horizon(state, config)
+        freq = str(config["data"]["freq"]) or None
+        context = int(state["context"])
+        items: list[Series] = []
+        rejected: list[Rejected] = []
+        for name in inputs:
+            path = Path(name)
+            if not path.is_file():
+                rejected.append(Rejected(name, "no such file; give CSV files of series",
+                                         "predict"))
+                continue
+            try:
+                got, dropped = data.read_csv(path, freq, int(config["data"]["max_gap"]))
+            except BadInputError as exc:
+                rejected.append(Rejected(name, str(exc), "predict"))
+                continue
+            rejected += dropped
+            for s in got:
+                if len(s) < context:
+                    rejected.append(Rejected(s.id, f"too short: {len(s)} steps, the model "
+                                             f"needs {context} (features.context)", name))
+                else:
+                    items.append(replace(s, origins=[len(s)]))
+        return Examples(items=items, ids=[s.id for s in items], task="regression",
+                        rejected=rejected,
+                        meta={"predict": True, "horizon": horizon, "inputs": list(inputs)})
+
+    def _predict_horizon(self, state: State, config: Config) -> int:
+        trained = int(state["horizon"])
+        wanted = int(config.get("predict", {}).get("horizon", 0)) or trained
+        if wanted > trained:
+            raise ConfigError(f"predict.horizon={wanted} is longer than the trained horizon "
+                              f"{trained}; retrain with --set features.horizon={wanted}")
+        if wanted < 1:
+            raise ConfigError(f"predict.horizon must be positive, got {wanted}")
+        return wanted
+
+    def describe(self, y_pred: Any, features_: Features, examples: Examples, state: State,
+                 config: Config) -> list[dict[str, Any]]:
+        meta = features_.meta
+        forecasts = self._forecasts(y_pred, meta)
+        horizon = int(examples.meta.get("horizon") or self._predict_horizon(state, config))
+        names = [f"q{q:g}" for q in state["quantiles"]]
+        rows: list[dict[str, Any]] = []
+        for row, index in enumerate(meta["series"]):
+            s = examples.items[int(index)]
+            stamps = s.timestamps(extra=horizon)[len(s):]
+            for step in range(horizon):
+                record: dict[str, Any] = {"series_id": s.id,
+                                          "timestamp": stamps[step].isoformat(),
+                                          "step": step + 1}
+                record.update({n: float(v) for n, v in zip(names, forecasts[row, step],
+                                                           strict=True)})
+                rows.append(record)
+        self._write_csv(rows, names, examples, config)
+        return rows
+
+    def _write_csv(self, rows: list[dict[str, Any]], names: list[str], examples: Examples,
+                   config: Config) -> Path | None:
+        target = str(config.get("predict", {}).get("output", ""))
+        inputs = examples.meta.get("inputs") or []
+        if not target and not inputs:
+            return None
+        path = Path(target) if target else Path(inputs[0]).with_suffix(".forecast.csv")
+        tmp = path.with_name(f".{path.name}.partial")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, ["series_id", "timestamp", "step", *names])
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+        return path
