@@ -1,0 +1,68 @@
+"""cnnsuite plugin `text`: sentence classification with Kim's CNN over WordPiece tokens.
+
+This module is the plugin's manifest and imports nothing heavy; the code that needs
+TensorFlow and Keras lives in `cnnsuite_text.plugin` and is imported only when used.
+"""
+
+from cnnsuite import Manifest
+
+__all__ = ["manifest"]
+
+manifest = Manifest(
+    name="text",
+    summary="Sentence classification with Kim's CNN over a WordPiece vocabulary learned "
+            "from the data (tensorflow-text FastWordpieceTokenizer).",
+    plugin="cnnsuite_text.plugin:TextPlugin",
+    default_config={
+        "data": {"source": "generated", "n": 3000, "limit": 0, "format": "auto",
+                 "encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
+                 "label_column": "auto"},
+        "features": {"vocab_size": 16000, "min_count": 2, "case_fold": True, "nfkc": True,
+                     "max_tokens": 100, "vectors": ""},
+        "model": {"embedding_dim": 128, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
+                  "max_norm": 3.0, "learning_rate": 0.001, "static": False},
+        "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
+        "train": {"epochs": 12, "batch_size": 50, "patience": 3},
+    },
+    quick_config={"data": {"n": 1200, "limit": 1200}, "model": {"learning_rate": 0.003},
+                  "train": {"epochs": 6, "patience": 3}},
+    config_help={
+        "data.source": "offline set when --data is not given: 'generated' (review sentences "
+                       "made by cnnsuite_text.data.generated_reviews, negation included)",
+        "data.n": "number of generated sentences",
+        "data.limit": "use at most this many sentences, stratified (0: all)",
+        "data.format": "'auto', 'classes' (one file per class), 'label-first' "
+                       "('label sentence' lines) or 'table' (CSV/TSV/JSONL)",
+        "data.encoding": "'auto' (UTF-8, then data.fallback_encoding, line by line) or a "
+                         "Python codec name",
+        "data.fallback_encoding": "codec tried when a line is not UTF-8 (cp1252 covers MR)",
+        "data.text_column": "text column of CSV/TSV/JSONL ('auto': text, sentence, ...)",
+        "data.label_column": "label column of CSV/TSV/JSONL ('auto': label, class, ...)",
+        "features.vocab_size": "WordPiece vocabulary size, learned from the training split",
+        "features.min_count": "a word or piece needs this many occurrences to enter it",
+        "features.case_fold": "NFKC case folding (tensorflow-text case_fold_utf8)",
+        "features.nfkc": "Unicode NFKC normalisation (implied by case_fold)",
+        "features.max_tokens": "cut sentences to this many word pieces",
+        "features.vectors": "word2vec/GloVe text file of pretrained vectors ('': random)",
+        "model.embedding_dim": "size of the random word vectors (Kim: 300)",
+        "model.widths": "convolution widths in tokens (Kim: 3, 4, 5)",
+        "model.filters": "feature maps per width (Kim: 100)",
+        "model.dropout": "dropout on the pooled features (Kim: 0.5)",
+        "model.max_norm": "max L2 norm of each class's weight vector (Kim: 3; 0: off)",
+        "model.learning_rate": "Adam learning rate",
+        "model.static": "keep pretrained vectors fixed (CNN-static) instead of fine-tuning",
+        "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "
+                          "run each fold with split.fold",
+        "split.fold": "which fold is the test split when split.cv_folds is set",
+    },
+    data_formats=(
+        "one sentence per line, one file per class (MR: rt-polarity.pos / .neg)",
+        "'label sentence' lines (SST: stsa.binary.*, TREC: TREC.*.all)",
+        "CSV / TSV with a header, JSON Lines, with text and label columns",
+        "given splits: files named *train*, *dev*/*val*, *test* (a folder or a prefix path)",
+        "any encoding: UTF-8, else data.fallback_encoding (cp1252) line by line",
+        "prediction: sentences as arguments, text files (one a line), or '-' for stdin",
+    ),
+    metrics=("accuracy (headline)", "macro F1", "per-class precision, recall, F1",
+             "confusion matrix"),
+)

@@ -1,0 +1,227 @@
+"""Tokenisation: normalisation, a WordPiece vocabulary learned from word counts, and ids.
+
+The vocabulary is learned in Python from word counts (fast: one pass over the training
+split) and applied with tensorflow-text's `FastWordpieceTokenizer` inside a tf.data
+pipeline, so that training, evaluation and prediction on raw strings give the same ids.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+PAD = "[PAD]"
+UNK = "[UNK]"
+RESERVED = (PAD, UNK)
+SUFFIX = "##"
+
+
+def normalize(sentences: Sequence[str], case_fold: bool, nfkc: bool) -> list[str]:
+    """Normalise with tensorflow-text's ops: NFKC case folding, or NFKC alone."""
+    if not (case_fold or nfkc) or len(sentences) == 0:
+        return list(sentences)
+    import tensorflow as tf
+
+    strings = tf.constant(list(sentences), dtype=tf.string)
+    out = _normalize_tensor(strings, case_fold, nfkc).numpy()
+    return [s.decode("utf-8") for s in out]
+
+
+def _normalize_tensor(strings: Any, case_fold: bool, nfkc: bool) -> Any:
+    import tensorflow_text as tf_text
+
+    if case_fold:
+        return tf_text.case_fold_utf8(strings)  # NFKC_Casefold: NFKC is part of it
+    if nfkc:
+        return tf_text.normalize_utf8(strings, "NFKC")
+    return strings
+
+
+def _is_punctuation(char: str) -> bool:
+    # BERT's rule, which FastWordpieceTokenizer follows: ASCII symbols count as punctuation.
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
+            or 0x2A700 <= code <= 0x2CEAF or 0xF900 <= code <= 0xFAFF
+            or 0x2F800 <= code <= 0x2FA1F)
+
+
+def split_words(sentence: str) -> list[str]:
+    """Split as `FastWordpieceTokenizer` does before WordPiece: on spaces, punctuation, CJK."""
+    words: list[str] = []
+    current: list[str] = []
+    for char in sentence:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf") and char not in "\t\n\r":
+            if current:
+                words.append("".join(current))
+                current = []
+        elif _is_punctuation(char) or _is_cjk(char):
+            if current:
+                words.append("".join(current))
+                current = []
+            words.append(char)
+        else:
+            current.append(char)
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def word_counts(sentences: Iterable[str]) -> Counter[str]:
+    """How often each word occurs (after `split_words`)."""
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        counts.update(split_words(sentence))
+    return counts
+
+
+def learn_wordpiece_vocab(counts: Counter[str], vocab_size: int, min_count: int = 2,
+                          word_share: float = 0.85, max_piece_chars: int = 12) -> list[str]:
+    """A WordPiece vocabulary from word counts, built greedily in one pass.
+
+    The vocabulary holds the reserved tokens, every character seen (alone and as a
+    ``##`` suffix, so that no word becomes ``[UNK]``), then the most frequent whole words
+    (at most `word_share` of the room left when they do not all fit), then the most
+    frequent word-initial pieces and ``##`` suffixes of the words left out, weighted by
+    their words' counts. Applied greedily longest-match-first, frequent words stay whole
+    and rare ones split into frequent pieces, as in BERT's vocabularies.
+    """
+    alphabet: Counter[str] = Counter()
+    for word, count in counts.items():
+        for char in word:
+            alphabet[char] += count
+    chars = sorted(alphabet, key=lambda c: (-alphabet[c], c))
+    vocab = list(RESERVED) + chars + [SUFFIX + c for c in chars]
+    room = vocab_size - len(vocab)
+    if room <= 0:
+        return vocab[:max(vocab_size, len(RESERVED))]
+    seen = set(vocab)
+    frequent = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))
+                if c >= min_count and w not in seen]
+    if len(frequent) > room:
+        frequent = frequent[: int(room * word_share)]
+    vocab += frequent
+    seen.update(frequent)
+    room = vocab_size - len(vocab)
+    pieces: Counter[str] = Counter()
+    for word, count in counts.items():
+        if word in seen or len(word) < 3:
+            continue
+        for k in range(2, min(len(word), max_piece_chars + 1)):
+            pieces[word[:k]] += count
+        for k in range(max(1, len(word) - max_piece_chars), len(word) - 1):
+            pieces[SUFFIX + word[k:]] += count
+    ranked = [p for p, c in sorted(pieces.items(), key=lambda pc: (-pc[1], pc[0]))
+              if c >= min_count and p not in seen]
+    return vocab + ranked[:room]
+
+
+def learn_vocab_from_sentences(sentences: Sequence[str], vocab_size: int, min_count: int,
+                               case_fold: bool, nfkc: bool) -> list[str]:
+    """Normalise, count words and learn a WordPiece vocabulary (the training split only)."""
+    return learn_wordpiece_vocab(word_counts(normalize(sentences, case_fold, nfkc)),
+                                 vocab_size, min_count)
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(vocab: tuple[str, ...]) -> Any:
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+
+    return tf_text.FastWordpieceTokenizer(vocab=list(vocab), suffix_indicator=SUFFIX,
+                                          token_out_type=tf.int32, unknown_token=UNK,
+                                          max_bytes_per_word=100)
+
+
+def tokenizer_for(vocab: Sequence[str]) -> Any:
+    """The `FastWordpieceTokenizer` of a vocabulary (built once per vocabulary)."""
+    return _tokenizer(tuple(vocab))
+
+
+def token_ids(sentences: Sequence[str], vocab: Sequence[str], max_tokens: int,
+              case_fold: bool = True, nfkc: bool = True, min_tokens: int = 5,
+              batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of sentences, padded with 0 to one length; also each sentence's length.
+
+    Normalisation and `FastWordpieceTokenizer` run as a tf.data map over batches. The
+    padded length is the longest sentence, at most `max_tokens` (longer ones are cut)
+    and at least `min_tokens` (the widest convolution needs that many positions).
+    """
+    import tensorflow as tf
+
+    tokenizer = tokenizer_for(vocab)
+
+    def encode(batch: Any) -> Any:
+        ragged = tokenizer.tokenize(_normalize_tensor(batch, case_fold, nfkc))
+        ragged = ragged[:, :max_tokens]
+        return ragged.to_tensor(default_value=0), ragged.row_lengths()
+
+    if len(sentences) == 0:
+        return np.zeros((0, min_tokens), dtype="int32"), np.zeros(0, dtype="int64")
+    ds = (tf.data.Dataset.from_tensor_slices(tf.constant(list(sentences), dtype=tf.string))
+          .batch(batch_size).map(encode, num_parallel_calls=tf.data.AUTOTUNE))
+    parts = [(ids.numpy(), lengths.numpy()) for ids, lengths in ds]
+    width = max(min_tokens, max(p[0].shape[1] for p in parts))
+    ids = np.zeros((len(sentences), width), dtype="int32")
+    row = 0
+    for block, _ in parts:
+        ids[row: row + len(block), : block.shape[1]] = block
+        row += len(block)
+    return ids, np.concatenate([p[1] for p in parts])
+
+
+def pieces(sentence: str, vocab: Sequence[str], case_fold: bool = True,
+           nfkc: bool = True) -> list[str]:
+    """The WordPiece tokens of one sentence, as strings (for reports and tests)."""
+    ids, lengths = token_ids([sentence], vocab, max_tokens=10_000, case_fold=case_fold,
+                             nfkc=nfkc, min_tokens=0)
+    return [vocab[i] for i in ids[0, : int(lengths[0])]]
+
+
+def read_word_vectors(path: str, vocab: Sequence[str], seed: int = 0
+                      ) -> tuple[np.ndarray, int]:
+    """An embedding matrix for `vocab` from a word2vec or GloVe text file.
+
+    Rows of tokens found in the file take their vectors; the others (pieces, words the
+    file lacks) start uniform in [-0.25, 0.25] as in Kim (2014); row 0 (padding) is zero.
+    Returns the matrix and how many tokens were found.
+    """
+    from cnnsuite import BadInputError
+
+    index = {token: i for i, token in enumerate(vocab)}
+    matrix: np.ndarray | None = None
+    found = 0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                parts = line.rstrip().split(" ")
+                if number == 0 and len(parts) == 2 and parts[0].isdigit():
+                    continue  # word2vec's "count dim" header
+                if len(parts) < 3:
+                    continue
+                if matrix is None:
+                    rng = np.random.default_rng(seed)
+                    matrix = rng.uniform(-0.25, 0.25, (len(vocab), len(parts) - 1))
+                    matrix[0] = 0.0
+                row = index.get(parts[0])
+                if row is None or row == 0 or len(parts) - 1 != matrix.shape[1]:
+                    continue
+                matrix[row] = np.asarray(parts[1:], dtype="float32")
+                found += 1
+    except OSError as exc:
+        raise BadInputError(f"features.vectors {path}: cannot read ({exc})") from None
+    if matrix is None:
+        raise BadInputError(f"features.vectors {path}: no vectors in the file; give a "
+                            "word2vec or GloVe text file ('word v1 v2 ...' per line)")
+    return matrix.astype("float32"), found

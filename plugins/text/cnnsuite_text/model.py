@@ -1,0 +1,92 @@
+"""Kim's (2014) sentence CNN: parallel convolutions over word pieces, max over time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class SentenceConvolutions(keras.layers.Layer):
+    """Parallel 1D convolutions of several widths, each max-pooled over time.
+
+    Padding positions (masked by the embedding) never win the max: a window counts
+    when its first token is a real token, as in Kim's zero-padded sentences.
+    """
+
+    def __init__(self, widths: Sequence[int] = (3, 4, 5), filters: int = 100,
+                 activation: str = "relu", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widths = [int(w) for w in widths]
+        self.filters = int(filters)
+        self.activation = activation
+        self.supports_masking = True
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        dim = int(input_shape[-1])  # type: ignore[arg-type]
+        self.kernels = [self.add_weight(shape=(w, dim, self.filters), name=f"kernel{w}",
+                                        initializer="glorot_uniform") for w in self.widths]
+        self.biases = [self.add_weight(shape=(self.filters,), name=f"bias{w}",
+                                       initializer="zeros") for w in self.widths]
+
+    def feature_maps(self, x: Any, mask: Any = None) -> list[Any]:
+        """Each width's activations per position, masked positions at -1e9."""
+        act = keras.activations.get(self.activation)
+        maps = []
+        for kernel, bias, width in zip(self.kernels, self.biases, self.widths, strict=True):
+            out = act(ops.conv(x, kernel, strides=1, padding="valid") + bias)
+            if mask is not None:
+                valid = ops.expand_dims(mask[:, : ops.shape(x)[1] - width + 1], -1)
+                out = ops.where(valid, out, ops.full_like(out, -1e9))
+            maps.append(out)
+        return maps
+
+    def call(self, x: Any, mask: Any = None) -> Any:
+        return ops.concatenate([ops.max(m, axis=1) for m in self.feature_maps(x, mask)],
+                               axis=-1)
+
+    def compute_mask(self, x: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], self.filters * len(self.widths))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "widths": self.widths, "filters": self.filters,
+                "activation": self.activation}
+
+
+def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
+                  embeddings: Any = None) -> keras.Model:
+    """A compiled Kim CNN over token ids (0 is padding).
+
+    `embeddings` (optional, ``vocab_size x dim``) initialises the word vectors, kept
+    fixed when ``cfg['static']`` (CNN-static) and fine-tuned otherwise (CNN-non-static);
+    without them the vectors start random (CNN-rand).
+    """
+    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    dim = int(cfg["embedding_dim"]) if embeddings is None else int(embeddings.shape[1])
+    embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding",
+                                   embeddings_initializer=keras.initializers.RandomUniform(
+                                       -0.25, 0.25),
+                                   trainable=not (embeddings is not None and cfg["static"]))
+    x = embed(ids)
+    if embeddings is not None:
+        # assigned, not a Constant initializer, so the matrix stays out of the config
+        embed.embeddings.assign(embeddings.astype("float32"))
+    x = SentenceConvolutions(cfg["widths"], int(cfg["filters"]), name="convolutions")(x)
+    x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)
+    constraint = keras.constraints.MaxNorm(float(cfg["max_norm"]), axis=0) \
+        if float(cfg["max_norm"]) > 0 else None
+    outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_constraint=constraint,
+                                 name="probabilities")(x)
+    model = keras.Model(ids, outputs, name="kim_cnn")
+    model.compile(
+        optimizer=keras.optimizers.Adam(float(cfg["learning_rate"])),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model

@@ -1,0 +1,114 @@
+"""Plots for the run report: confusion matrix, training curves, the n-grams behind each class."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def confusion_matrix_plot(path: Path, matrix: np.ndarray, class_names: list[str]) -> Path:
+    """A confusion matrix with counts in the cells."""
+    size = max(4.0, 0.5 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > matrix.max() / 2 else "black", fontsize=8)
+    ax.set_title("confusion matrix (test split)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
+    """Loss and accuracy per epoch, training and validation."""
+    if not history.get("loss"):
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            if history.get(prefix + key):
+                ax.plot(history[prefix + key], style, label=prefix + key)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def join_pieces(pieces: Sequence[str]) -> str:
+    """Word pieces back to text: ``##`` suffixes glue to the piece before them."""
+    out = ""
+    for piece in pieces:
+        out += piece[2:] if piece.startswith("##") else (" " + piece if out else piece)
+    return out
+
+
+def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: int,
+                 top: int = 10, limit: int = 2000) -> list[list[tuple[str, float]]]:
+    """For each class, the n-grams whose filters push most towards it, summed over `ids`.
+
+    Each filter's max-over-time winner is an n-gram of the filter's width; its share of
+    class c's logit is ``activation * (w[f, c] - mean_k w[f, k])``.
+    """
+    from keras import ops
+
+    ids = ids[:limit]
+    embedded = model.get_layer("embedding")(ids)
+    convs = model.get_layer("convolutions")
+    maps = convs.feature_maps(embedded, ops.convert_to_tensor(ids > 0))
+    weights = np.asarray(model.get_layer("probabilities").kernel)
+    weights = weights - weights.mean(axis=1, keepdims=True)
+    scores: list[dict[str, float]] = [defaultdict(float) for _ in range(n_classes)]
+    offset = 0
+    for width, fmap in zip(convs.widths, maps, strict=True):
+        fmap = np.asarray(fmap)
+        n_filters = fmap.shape[2]
+        where = fmap.argmax(axis=1)
+        value = np.maximum(fmap.max(axis=1), 0.0)
+        padded = np.pad(ids, ((0, 0), (0, width)))
+        grams = np.stack([np.take_along_axis(padded, where + k, axis=1) for k in range(width)],
+                         axis=-1).reshape(-1, width)
+        share = (value[:, :, None] * weights[None, offset: offset + n_filters, :]
+                 ).reshape(-1, n_classes)
+        unique, inverse = np.unique(grams, axis=0, return_inverse=True)
+        totals = np.zeros((len(unique), n_classes))
+        np.add.at(totals, inverse.ravel(), share)
+        for gram, row in zip(unique, totals, strict=True):
+            text = join_pieces([vocab[t] for t in gram if t > 0])
+            for c in range(n_classes):
+                scores[c][text] += float(row[c])
+        offset += n_filters
+    return [sorted(s.items(), key=lambda kv: -kv[1])[:top] for s in scores]
+
+
+def ngram_plot(path: Path, ranked: list[list[tuple[str, float]]],
+               class_names: list[str]) -> Path:
+    """One bar chart per class of the n-grams that drive it (at most six classes)."""
+    shown = list(zip(class_names, ranked, strict=True))[:6]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4), squeeze=False)
+    for ax, (name, grams) in zip(axes[0], shown, strict=True):
+        labels = [g for g, _ in grams][::-1]
+        ax.barh(range(len(labels)), [v for _, v in grams][::-1], color="tab:blue")
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_title(f"class {name}")
+        ax.set_xlabel("summed contribution to the logit")
+    fig.suptitle("n-grams behind each class (max-over-time winners, test split)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,196 @@
+"""The `text` plugin: ties data, tokenisation, model, metrics and plots to the host."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from cnnsuite import (
+    BadInputError,
+    Config,
+    Examples,
+    Features,
+    Metrics,
+    Plugin,
+    Rejected,
+    State,
+    UsageError,
+    split_examples,
+)
+
+from . import data, metrics, plots
+from . import features as wordpiece
+from .model import build_kim_cnn
+
+
+class TextPlugin(Plugin):
+    """Sentence classification with Kim's CNN over a learned WordPiece vocabulary."""
+
+    def __init__(self, manifest: Any) -> None:
+        super().__init__(manifest)
+        self._model: keras.Model | None = None
+
+    def load_data(self, source: str | None, config: Config) -> Examples:
+        return data.load(source, config["data"], int(config["seed"]))
+
+    def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
+        """The host's split, or fold `split.fold` of a seeded `split.cv_folds`-fold CV."""
+        split = config["split"]
+        folds, fold = int(split["cv_folds"]), int(split["fold"])
+        if folds <= 1:
+            return super().split(examples, config, seed)
+        if examples.subset is not None and np.any(examples.subset == "test"):
+            raise UsageError("split.cv_folds is set but the data has its own test file; "
+                             "cross-validate data without one, or set split.cv_folds=0")
+        if not 0 <= fold < folds:
+            raise UsageError(f"split.fold={fold} is outside 0..{folds - 1}")
+        assert examples.targets is not None
+        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        _, test_index = list(cv.split(np.zeros(len(examples)), examples.targets))[fold]
+        subset = np.full(len(examples), "train", dtype=object)
+        subset[test_index] = "test"
+        examples.subset = subset
+        return split_examples(examples, float(split["val"]), 0.0, seed)
+
+    def fit_state(self, train: Examples, config: Config) -> State:
+        assert train.targets is not None and train.class_names is not None
+        present = sorted(set(int(t) for t in train.targets))
+        if len(present) < 2:
+            only = train.class_names[present[0]] if present else "none"
+            raise BadInputError(f"the training split has one class only ({only!r}); "
+                                "a classifier needs at least two")
+        feat = config["features"]
+        tick = time.perf_counter()
+        vocab = wordpiece.learn_vocab_from_sentences(
+            list(train.items), int(feat["vocab_size"]), int(feat["min_count"]),
+            bool(feat["case_fold"]), bool(feat["nfkc"]))
+        return {
+            "task": "classification",
+            "class_names": [train.class_names[i] for i in present],
+            "vocab": vocab,
+            "tokenizer": {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
+                          "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
+                          "min_tokens": max(int(w) for w in config["model"]["widths"]),
+                          "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK},
+            "vocab_learn_s": round(time.perf_counter() - tick, 4),
+        }
+
+    def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+        tok = state["tokenizer"]
+        ids, lengths = wordpiece.token_ids(list(examples.items), state["vocab"],
+                                          int(tok["max_tokens"]), bool(tok["case_fold"]),
+                                          bool(tok["nfkc"]), int(tok["min_tokens"]))
+        keep = lengths > 0
+        rejected = [Rejected(examples.ids[i], "no tokens after normalisation", "featurize")
+                    for i in np.flatnonzero(~keep)]
+        y = None
+        if examples.targets is not None and examples.class_names is not None:
+            index = {name: i for i, name in enumerate(state["class_names"])}
+            mapped = np.array([index.get(examples.class_names[t], -1) for t in examples.targets],
+                              dtype="int64")
+            for i in np.flatnonzero(keep & (mapped < 0)):
+                rejected.append(Rejected(
+                    examples.ids[i], f"label {examples.class_names[examples.targets[i]]!r} "
+                    "was not seen in training", "featurize"))
+            keep &= mapped >= 0
+            y = mapped[keep]
+        kept = np.flatnonzero(keep)
+        return Features(x=ids[kept], y=y, rejected=rejected, meta={"index": kept})
+
+    def build_model(self, features: Features, state: State, config: Config) -> keras.Model:
+        vectors = str(config["features"]["vectors"])
+        matrix = None
+        if vectors:
+            matrix, found = wordpiece.read_word_vectors(vectors, state["vocab"],
+                                                               int(config["seed"]))
+            print(f"word vectors: {found} of {len(state['vocab'])} tokens found in {vectors}",
+                  file=sys.stderr)
+        self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
+                                    config["model"], matrix)
+        return self._model
+
+    def batch_transform(self, config: Config, training: bool
+                        ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
+        """Cut each batch to its longest sentence: less padding, same result (it is masked)."""
+        import tensorflow as tf
+
+        floor = max(int(w) for w in config["model"]["widths"])
+
+        def trim(x: Any, y: Any) -> tuple[Any, Any]:
+            longest = tf.reduce_max(tf.reduce_sum(tf.cast(x > 0, tf.int32), axis=1))
+            return x[:, : tf.maximum(longest, floor)], y
+
+        return trim
+
+    def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
+                 config: Config) -> Metrics:
+        assert features.y is not None
+        return metrics.classification_metrics(np.asarray(features.y), np.asarray(y_pred),
+                                              state["class_names"])
+
+    def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
+              state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
+        assert features.y is not None and isinstance(features.x, np.ndarray)
+        names = state["class_names"]
+        matrix = np.asarray(metrics.classification_metrics(
+            np.asarray(features.y), np.asarray(y_pred), names).values["confusion_matrix"])
+        written = [plots.confusion_matrix_plot(out_dir / "confusion_matrix.png", matrix, names)]
+        curves = plots.training_curves(out_dir / "training_curves.png", history)
+        written += [curves] if curves else []
+        model = self._model
+        if model is None and (out_dir / "model.keras").exists():
+            model = keras.saving.load_model(out_dir / "model.keras", safe_mode=True)
+        if model is not None and len(features) > 0:
+            ranked = plots.class_ngrams(model, features.x, state["vocab"], len(names))
+            written.append(plots.ngram_plot(out_dir / "class_ngrams.png", ranked, names))
+        return written
+
+    def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
+        """Each input is a sentence, a file of sentences (one a line), or '-' for stdin."""
+        cfg = {**config["data"]}
+        texts: list[str] = []
+        ids: list[str] = []
+        rejected: list[Rejected] = []
+        for item in inputs:
+            if item == "-":
+                for number, line in enumerate(sys.stdin.read().splitlines(), start=1):
+                    if line.strip():
+                        texts.append(line.strip())
+                        ids.append(f"stdin:{number}")
+                    else:
+                        rejected.append(Rejected(f"stdin:{number}", "empty line", "predict"))
+            elif len(item) < 4096 and "\n" not in item and Path(item).is_file():
+                decoded = data.decode_lines(Path(item), cfg["encoding"],
+                                            cfg["fallback_encoding"])
+                rejected += decoded.rejected
+                for number, line in decoded.lines:
+                    texts.append(line)
+                    ids.append(f"{item}:{number}")
+            elif item.strip():
+                texts.append(item.strip())
+                ids.append(item.strip())
+            else:
+                rejected.append(Rejected(repr(item), "empty sentence", "predict"))
+        return Examples(items=texts, ids=ids, rejected=rejected)
+
+    def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
+                 config: Config) -> list[dict[str, Any]]:
+        names = state["class_names"]
+        rows = []
+        for row, probs in zip(features.meta["index"], np.asarray(y_pred), strict=True):
+            top = np.argsort(probs)[::-1][:3]
+            rows.append({
+                "input": examples.ids[int(row)],
+                "class": names[int(top[0])],
+                "probability": float(probs[top[0]]),
+                "top3": {names[int(i)]: float(probs[i]) for i in top},
+            })
+        return rows
+
