@@ -1,0 +1,101 @@
+"""Rolling origins, scaling, calendar covariates and windows against known values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnsuite_forecast.data import Series
+from cnnsuite_forecast.features import (
+    calendar_covariates,
+    make_windows,
+    min_length,
+    rolling_origins,
+    seasonal_denominator,
+    seasonal_naive,
+    series_scale,
+    split_series,
+    to_original,
+)
+
+
+def _series(values: list[float], freq: str = "D", start: str = "2020-01-01") -> Series:
+    v = np.asarray(values, dtype=float)
+    return Series("s", v, np.ones(len(v), dtype=bool), start, freq, 7)
+
+
+def test_rolling_origins_known_cut() -> None:
+    cut = rolling_origins(100, horizon=5, n_test=3, stride=5, n_val=2)
+    assert cut.test == [85, 90, 95]
+    assert cut.val == [75, 80]
+    assert cut.train_end == 75
+
+
+def test_rolling_origins_stride_shorter_than_horizon() -> None:
+    cut = rolling_origins(50, horizon=4, n_test=3, stride=2, n_val=1)
+    assert cut.test == [42, 44, 46]
+    assert cut.val == [38]  # its horizon 38..41 ends before the first test origin
+    assert cut.train_end == 38
+
+
+def test_min_length_fits_exactly_one_training_window() -> None:
+    need = min_length(context=10, horizon=5, n_test=3, stride=5, n_val=2)
+    assert need == 10 + 5 + 10 + 15
+    parts = split_series([_series(list(range(need)))], 10, 5, 3, 5, 2)
+    assert parts["train"][0].origins == [10]
+
+
+def test_split_keeps_test_after_training() -> None:
+    parts = split_series([_series(list(range(60)))], context=8, horizon=4, n_test=2, stride=4,
+                         n_val=1)
+    train, val, test = parts["train"][0], parts["val"][0], parts["test"][0]
+    assert len(train) == 48 and train.values[-1] == 47
+    assert max(train.origins) + 4 <= 48
+    assert val.origins == [48] and len(val) == 52
+    assert test.origins == [52, 56] and min(test.origins) >= 48 + 4
+
+
+def test_series_scale_is_mean_absolute_step() -> None:
+    values = np.array([1.0, 3.0, 2.0, 6.0])
+    observed = np.array([True, True, True, True])
+    assert series_scale(values, observed) == pytest.approx((2 + 1 + 4) / 3)
+    observed[2] = False  # pairs touching an unobserved step are skipped
+    assert series_scale(values, observed) == pytest.approx(2.0)
+
+
+def test_seasonal_denominator_and_naive() -> None:
+    values = np.array([1.0, 2.0, 3.0, 2.0, 4.0, 5.0])
+    assert seasonal_denominator(values, np.ones(6, bool), 3) == pytest.approx(
+        (1 + 2 + 2) / 3)
+    np.testing.assert_allclose(seasonal_naive(values, 3, 5), [2, 4, 5, 2, 4])
+    np.testing.assert_allclose(seasonal_naive(values, 1, 3), [5, 5, 5])
+
+
+def test_calendar_covariates_known_phases() -> None:
+    stamps = pd.DatetimeIndex(["2021-01-01 00:00", "2021-01-01 06:00", "2021-01-04"])
+    cov = calendar_covariates(stamps)
+    np.testing.assert_allclose(cov[0, [0, 1]], [0.0, 1.0], atol=1e-6)  # start of the year
+    np.testing.assert_allclose(cov[1, [4, 5]], [1.0, 0.0], atol=1e-6)  # a quarter of a day
+    np.testing.assert_allclose(cov[2, [2, 3]], [0.0, 1.0], atol=1e-6)  # Monday
+
+
+def test_windows_known_values_and_inverse() -> None:
+    s = _series([0, 2, 4, 6, 8, 10, 12, 14])
+    s.origins = [4, 6]
+    x, y, meta = make_windows([s], {"s": 2.0}, context=3, horizon=2)
+    assert x["context"].shape == (2, 3, 8) and x["future"].shape == (2, 2, 6)
+    np.testing.assert_allclose(x["context"][0, :, 0], [-2, -1, 0])  # (v - last) / scale
+    np.testing.assert_allclose(y, [[1, 2], [1, 2]])
+    np.testing.assert_allclose(meta["last"], [6, 10])
+    np.testing.assert_allclose(to_original(y, meta["last"], meta["scale"]),
+                               [[8, 10], [12, 14]])
+
+
+def test_windows_for_prediction_scale_new_series_by_its_history() -> None:
+    s = _series([1, 2, 4, 7, 11])
+    s.origins = [5]
+    x, y, meta = make_windows([s], {}, context=4, horizon=3, with_targets=False)
+    assert y is None
+    assert meta["scale"][0] == pytest.approx(2.5)
+    assert np.isnan(meta["actual"]).all()

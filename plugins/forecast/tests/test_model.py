@@ -1,0 +1,86 @@
+"""The TCN: receptive field, causality, quantile head, pinball loss, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from cnnsuite import ConfigError
+from cnnsuite_forecast.model import (
+    MonotoneQuantiles,
+    PinballLoss,
+    TCNBlock,
+    build_tcn,
+    check_receptive_field,
+    receptive_field,
+)
+
+MODEL_CFG = {"filters": 8, "kernel_size": 3, "dilations": [1, 2, 4], "dropout": 0.0,
+             "gated": False, "hidden": 8, "quantiles": [0.1, 0.5, 0.9],
+             "learning_rate": 0.01}
+
+
+def test_receptive_field_formula() -> None:
+    assert receptive_field(3, [1, 2, 4, 8, 16]) == 1 + 2 * 2 * 31 == 125
+    assert receptive_field(2, [1]) == 3
+
+
+def test_receptive_field_too_small_is_refused() -> None:
+    with pytest.raises(ConfigError, match="receptive field is 29"):
+        check_receptive_field(64, 3, [1, 2, 4])
+    assert check_receptive_field(29, 3, [1, 2, 4]) == 29
+
+
+def test_receptive_field_matches_the_layers() -> None:
+    """The last output changes with the first step of the field and not before it."""
+    inputs = keras.Input((40, 1))
+    x = inputs
+    for d in (1, 2, 4):
+        x = TCNBlock(4, 3, d)(x)
+    model = keras.Model(inputs, x)
+    base = np.random.default_rng(0).normal(size=(1, 40, 1)).astype("float32")
+    field = receptive_field(3, [1, 2, 4])
+    inside, outside = base.copy(), base.copy()
+    inside[0, 40 - field] += 10.0
+    outside[0, 40 - field - 1] += 10.0
+    last = model.predict(base, verbose=0)[0, -1]
+    assert not np.allclose(model.predict(inside, verbose=0)[0, -1], last)
+    np.testing.assert_allclose(model.predict(outside, verbose=0)[0, -1], last, atol=1e-6)
+
+
+def test_tcn_is_causal() -> None:
+    block = TCNBlock(4, 3, 2, gated=True)
+    x = np.random.default_rng(1).normal(size=(1, 20, 3)).astype("float32")
+    changed = x.copy()
+    changed[0, 15:] += 5.0
+    a, b = np.asarray(block(x)), np.asarray(block(changed))
+    np.testing.assert_allclose(a[0, :15], b[0, :15], atol=1e-6)
+
+
+def test_quantiles_never_cross() -> None:
+    raw = np.random.default_rng(2).normal(size=(4, 3, 5)).astype("float32") * 5
+    out = np.asarray(MonotoneQuantiles()(raw))
+    assert np.all(np.diff(out, axis=-1) > 0)
+
+
+def test_pinball_loss_known_value() -> None:
+    loss = PinballLoss([0.1, 0.9])
+    y_true = np.array([[1.0]], dtype="float32")
+    y_pred = np.array([[[0.0, 0.0]]], dtype="float32")
+    # error 1: q0.1 -> 0.1, q0.9 -> 0.9; mean 0.5
+    assert float(loss(y_true, y_pred)) == pytest.approx(0.5)
+
+
+def test_model_saves_and_reloads_in_safe_mode(tmp_path: Path) -> None:
+    model = build_tcn(16, 8, 4, 6, MODEL_CFG)
+    x = {"context": np.random.default_rng(3).normal(size=(2, 16, 8)).astype("float32"),
+         "future": np.zeros((2, 4, 6), "float32")}
+    before = model.predict(x, verbose=0)
+    assert before.shape == (2, 4, 3)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(again.predict(x, verbose=0), before, atol=1e-6)
+    assert isinstance(again.loss, PinballLoss)
