@@ -9,7 +9,9 @@ record, so it lands in the run's ``rejected.csv``):
 - a duplicate timestamp keeps its first row and drops the later ones;
 - unsorted rows are sorted by timestamp;
 - a gap in a regular time grid (a step over 1.5 times the median step) is filled with
-  the missing timestamps, values interpolated linearly, labels 0;
+  the missing timestamps, values interpolated linearly, labels 0 (NAB: from the
+  windows); when that would insert more than 10% of the series, the series is taken
+  as irregularly sampled and its points are used in order, nothing inserted;
 - a file with more than half of its values missing, or with fewer points than the
   window, is rejected whole;
 - a constant series is kept and scores 0 everywhere (nothing in it can stand out).
@@ -29,6 +31,8 @@ from cnnsuite import BadInputError, Examples, Rejected
 
 #: The statsmodels series of the offline default: (data set, column or None for all).
 DEFAULT_SETS = ("co2", "sunspots", "elnino", "macrodata")
+#: Gaps are filled only while the inserted points stay under this share of the series.
+MAX_FILL = 0.1
 _MACRO_COLUMNS = ("realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1",
                   "tbilrate", "unemp", "pop", "infl", "realint")
 
@@ -188,12 +192,19 @@ def read_csv(path: Path, name: str, min_length: int,
                                     "row dropped, the first kept", source))
         stamps, values = stamps[~duplicate], values[~duplicate]
         labels = None if labels is None else labels[~duplicate]
+        filled, n_filled, n_gaps = _fill_gaps(stamps, values, labels)
+        if n_filled <= MAX_FILL * len(values):
+            stamps, values, labels = filled
+            if n_filled:
+                reports.append(Rejected(name, f"{n_gaps} gaps in the time grid: {n_filled} "
+                                              "missing timestamps inserted, values interpolated",
+                                        source))
+        else:
+            reports.append(Rejected(name, f"irregular sampling ({n_gaps} gaps would need "
+                                          f"{n_filled} inserted points, over {MAX_FILL:.0%}): "
+                                          "points kept in order, nothing inserted", source))
         if windows is not None:
             labels = window_labels(stamps, windows)
-        stamps, values, labels, n_filled, n_gaps = _fill_gaps(stamps, values, labels)
-        if n_filled:
-            reports.append(Rejected(name, f"{n_gaps} gaps in the time grid: {n_filled} missing "
-                                          "timestamps inserted, values interpolated", source))
     values = _interpolate(values)
     if len(values) < min_length:
         return None, reports + [Rejected(
@@ -215,18 +226,25 @@ def window_labels(stamps: np.ndarray, windows: list[tuple[str, str]]) -> np.ndar
     return labels
 
 
+_Filled = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
 def _fill_gaps(stamps: np.ndarray, values: np.ndarray, labels: np.ndarray | None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int, int]:
+               ) -> tuple[_Filled, int, int]:
+    """The series with missing grid points inserted, and how many points and gaps."""
+    unchanged = (stamps, values, labels)
     if len(stamps) < 3:
-        return stamps, values, labels, 0, 0
+        return unchanged, 0, 0
     t = stamps.astype(np.int64)
     steps = np.diff(t)
     step = float(np.median(steps))
     if step <= 0:
-        return stamps, values, labels, 0, 0
+        return unchanged, 0, 0
     missing = np.where(steps > 1.5 * step, np.rint(steps / step).astype(np.int64) - 1, 0)
     if not missing.any():
-        return stamps, values, labels, 0, 0
+        return unchanged, 0, 0
+    if missing.sum() > MAX_FILL * len(values):
+        return unchanged, int(missing.sum()), int(np.count_nonzero(missing))
     parts_t, parts_v, parts_l = [], [], []
     for i in range(len(t)):
         parts_t.append([t[i]])
@@ -240,7 +258,7 @@ def _fill_gaps(stamps: np.ndarray, values: np.ndarray, labels: np.ndarray | None
     new_t = np.concatenate(parts_t).astype("datetime64[ns]")
     new_v = np.concatenate(parts_v).astype(np.float64)
     new_l = None if labels is None else np.concatenate(parts_l).astype(np.int8)
-    return new_t, new_v, new_l, int(missing.sum()), int(np.count_nonzero(missing))
+    return (new_t, new_v, new_l), int(missing.sum()), int(np.count_nonzero(missing))
 
 
 def load_path(source: str, min_length: int) -> tuple[list[Series], list[Rejected]]:

@@ -30,20 +30,24 @@ def average_filter(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def extend_series(windows: np.ndarray, m: int = 5, kappa: int = 5) -> np.ndarray:
-    """Append `kappa` copies of the extrapolated next point to every window (paper eq. 6).
+    """Append `kappa` copies of an extrapolated point to every window (paper eq. 6).
 
-    g is the mean gradient between the last point and each of the `m` before it,
-    ``g = mean_i (x_n - x_{n-i}) / i``, and the next point is ``x_{n-m+1} + g * m``.
+    g is the mean gradient between a point and each of the `m` before it,
+    ``g = mean_i (x_k - x_{k-i}) / i``, and the extrapolated point is
+    ``x_{k-m+1} + g * m``. As in the authors' code (microsoft/anomalydetector,
+    ``SpectralResidual.extend_series``), k is the point before the newest one, so a
+    spike at the newest point does not leak into the extension and stands out.
     """
     windows = np.asarray(windows, dtype=np.float64)
-    if windows.shape[-1] < m + 1:
+    if windows.shape[-1] < m + 2:
         raise ValueError(f"windows of {windows.shape[-1]} points are too short to extend "
                          f"with m={m}")
-    last = windows[..., -1:]
+    base = windows[..., :-1]
+    last = base[..., -1:]
     lags = np.arange(1, m + 1, dtype=np.float64)
-    previous = windows[..., -1 - np.arange(1, m + 1)]
+    previous = base[..., -1 - np.arange(1, m + 1)]
     gradient = np.mean((last - previous) / lags, axis=-1, keepdims=True)
-    nxt = windows[..., -m : -m + 1] + gradient * m
+    nxt = base[..., -m : -m + 1] + gradient * m
     return np.concatenate([windows, np.repeat(nxt, kappa, axis=-1)], axis=-1)
 
 
