@@ -91,12 +91,19 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _is_target_column(values: list[str]) -> bool:
+    # Missing values are allowed (those rows are rejected later); labels count as numbers.
+    given = [v for v in values if v]
+    return bool(given) and all(
+        _is_number(v) or v.lower() in {"true", "false", "active", "inactive"} for v in given)
+
+
 def read_table(path: Path, smiles_column: str, target_column: str
                ) -> list[tuple[str, str, str]]:
     """A CSV or TSV with a SMILES column and a target column (both found when not named).
 
     The SMILES column is the one called smiles (any case) or similar; the target is the
-    last column whose values are all numbers (or all 0/1 / true/false labels).
+    last column whose given values are all numbers (or true/false, active/inactive).
     """
     text = path.read_text(encoding="utf-8-sig")
     delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else ","
@@ -115,9 +122,8 @@ def read_table(path: Path, smiles_column: str, target_column: str
                                 "set data.target_column")
         target_col = target_column
     else:
-        numeric = [c for c in columns if c != smiles_col and all(
-            _is_number((r.get(c) or "").strip()) or (r.get(c) or "").strip().lower()
-            in {"true", "false", "active", "inactive"} for r in rows)]
+        numeric = [c for c in columns if c != smiles_col and _is_target_column(
+            [(r.get(c) or "").strip() for r in rows])]
         if not numeric:
             raise BadInputError(f"{path}: no numeric target column among {columns}; "
                                 "set data.target_column")
