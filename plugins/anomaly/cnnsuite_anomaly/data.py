@@ -71,14 +71,14 @@ class Series:
 
 def load_default(sets: list[str]) -> list[Series]:
     """Real series shipped with statsmodels (no labels: anomalies are injected later)."""
-    import statsmodels.api as sm
+    import statsmodels.datasets as sm_datasets
 
     out: list[Series] = []
     for name in sets:
-        if not hasattr(sm.datasets, name):
+        if not hasattr(sm_datasets, name):
             raise BadInputError(f"data.sets: statsmodels has no data set {name!r}; "
                                 f"choose from {', '.join(DEFAULT_SETS)}")
-        frame = getattr(sm.datasets, name).load_pandas().data
+        frame = getattr(sm_datasets, name).load_pandas().data
         if name == "co2":
             out.append(_from_frame("co2", frame.index.to_numpy(), frame["co2"].to_numpy()))
         elif name == "sunspots":

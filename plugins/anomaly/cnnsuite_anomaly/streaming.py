@@ -47,8 +47,9 @@ class StreamScorer:
         length = self.sr.length
         history = np.concatenate([self.buffer, np.asarray(values, dtype=np.float64)])
         n_new = len(values)
-        if len(history) < length:  # warming up: pad the first window with its first value
-            history = np.concatenate([np.full(length - len(history), history[0]), history])
+        need = length - 1 + n_new
+        if len(history) < need:  # warming up: pad the first window with its first value
+            history = np.concatenate([np.full(need - len(history), history[0]), history])
         ends = np.arange(len(history) - n_new, len(history)) + 1
         offsets = ends[:, None] - length + np.arange(length)[None, :]
         windows = history[offsets]
