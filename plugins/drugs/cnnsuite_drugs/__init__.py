@@ -14,8 +14,9 @@ manifest = Manifest(
     plugin="cnnsuite_drugs.plugin:DrugsPlugin",
     requires=("rdkit",),
     default_config={
-        "data": {"smiles_column": "", "target_column": "", "task": "auto", "limit": 0},
-        "features": {"n_conformers": 2, "mmff": False, "charges": False,
+        "data": {"smiles_column": "", "target_column": "", "task": "auto", "limit": 0,
+                 "protein": "", "pocket_centre": []},
+        "features": {"n_conformers": 2, "conformer_seed": 0, "mmff": False, "charges": False,
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
@@ -34,8 +35,14 @@ manifest = Manifest(
         "data.task": "'auto' (0/1 targets mean classification), 'regression' or "
                      "'classification'",
         "data.limit": "use at most this many molecules, a seeded sample (0: all)",
+        "data.protein": "protein-ligand mode: a PDB file of the protein or pocket; --data is "
+                        "then an SDF of ligand poses in its frame",
+        "data.pocket_centre": "grid centre [x, y, z] in Å for protein-ligand mode ([]: the "
+                              "centroid of the PDB file's atoms)",
         "features.n_conformers": "ETKDGv3 conformers per molecule (each a training row; "
                                  "predictions are averaged over them)",
+        "features.conformer_seed": "random seed of ETKDGv3 (fixed apart from the run's seed, "
+                                   "so that conformers are reused across seeds)",
         "features.mmff": "MMFF-optimise the conformers",
         "features.charges": "add a Gasteiger partial-charge channel",
         "features.use_file_coordinates": "use the 3D coordinates of SDF records instead of "
@@ -60,6 +67,7 @@ manifest = Manifest(
         "CSV/TSV with a SMILES column and a numeric or 0/1 target column",
         "SMILES file (.smi): 'SMILES name [value]' per line",
         "SDF with a target property; 3D coordinates used when present",
+        "protein-ligand: PDB protein or pocket (data.protein) with an SDF of ligand poses",
         "prediction: SMILES strings, or .smi/.csv/.sdf files",
     ),
     metrics=("rmse (headline, regression)", "mae", "r2", "pearson", "spearman",

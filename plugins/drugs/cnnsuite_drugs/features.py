@@ -63,15 +63,17 @@ class FeatureSettings:
     seed: int = 0
     use_file_coordinates: bool = True
     sigma_scale: float = 0.5
+    #: protein-ligand mode: poses keep their place, shifted so that this point is the origin
+    pocket_centre: tuple[float, float, float] | None = None
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], seed: int) -> FeatureSettings:
+    def from_config(cls, section: dict[str, Any]) -> FeatureSettings:
         """Read the ``features`` section of a run's configuration."""
         return cls(
             n_conformers=int(section["n_conformers"]),
             mmff=bool(section["mmff"]),
             charges=bool(section["charges"]),
-            seed=seed,
+            seed=int(section["conformer_seed"]),
             use_file_coordinates=bool(section["use_file_coordinates"]),
             sigma_scale=float(section["sigma_scale"]),
         )
@@ -252,7 +254,10 @@ class MoleculeAtoms:
 def molecule_atoms(text: str, settings: FeatureSettings) -> MoleculeAtoms:
     """Featurise one SMILES string or molblock; raise `MoleculeError` with the reason."""
     mol = parse_molecule(text)
-    from_file = is_molblock(text) and settings.use_file_coordinates
+    from_file = is_molblock(text) and (settings.use_file_coordinates
+                                       or settings.pocket_centre is not None)
+    if settings.pocket_centre is not None and not from_file:
+        raise MoleculeError("protein-ligand mode needs ligand poses with 3D coordinates (SDF)")
     if from_file:
         if mol.GetNumConformers() == 0 or not mol.GetConformer().Is3D():
             raise MoleculeError("SDF record has no 3D coordinates")
@@ -267,7 +272,9 @@ def molecule_atoms(text: str, settings: FeatureSettings) -> MoleculeAtoms:
         conformers = embed_conformers(mol, settings.n_conformers, settings.seed, settings.mmff)
     mol_h = Chem.RemoveHs(mol)
     return MoleculeAtoms(
-        conformers=np.stack([centre_and_orient(c) for c in conformers]),
+        conformers=np.stack([centre_and_orient(c) for c in conformers]
+                            if settings.pocket_centre is None else
+                            conformers - np.asarray(settings.pocket_centre, np.float32)),
         channels=atom_channels(mol_h, settings.charges),
         sigmas=atom_sigmas(mol_h, settings.sigma_scale),
         embedded=not from_file,
@@ -320,6 +327,75 @@ def pack_atoms(molecules: Sequence[MoleculeAtoms], max_atoms: int,
             owner[row] = index
             row += 1
     return atoms, channels, owner
+
+
+# -- protein-ligand mode -----------------------------------------------------------
+
+#: Protein channels, after the ligand's: the grid keeps the two apart, as AtomNet does.
+PROTEIN_CHANNELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("protein_C", ("C",)),
+    ("protein_N", ("N",)),
+    ("protein_O", ("O",)),
+    ("protein_S", ("S", "Se")),
+)
+
+
+def protein_channel_names() -> list[str]:
+    """Channel names of protein atoms (the last one holds every other element)."""
+    return [n for n, _ in PROTEIN_CHANNELS] + ["protein_other"]
+
+
+def read_protein(path: str) -> Chem.Mol:
+    """A protein or pocket from a PDB file (hydrogens dropped)."""
+    mol = Chem.MolFromPDBFile(str(path), removeHs=True, sanitize=False)
+    if mol is None or mol.GetNumAtoms() == 0:
+        raise MoleculeError(f"{path}: RDKit could not read a protein from this PDB file")
+    return mol
+
+
+def protein_centroid(protein: Chem.Mol) -> tuple[float, float, float]:
+    """The centroid of the heavy atoms of a pocket file."""
+    xyz = protein.GetConformer().GetPositions()
+    heavy = [a.GetIdx() for a in protein.GetAtoms() if a.GetAtomicNum() > 1]
+    centre = xyz[heavy].mean(axis=0)
+    return (float(centre[0]), float(centre[1]), float(centre[2]))
+
+
+def pocket_atoms(protein: Chem.Mol, centre: Sequence[float], box: float,
+                 sigma_scale: float = 0.5, margin: float = 2.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Protein heavy atoms inside the grid box (plus `margin` Å), shifted to `centre`.
+
+    Returns atoms ``(P, 4)`` (x, y, z, sigma) and their protein channel weights ``(P, 5)``.
+    """
+    table = Chem.GetPeriodicTable()
+    xyz = protein.GetConformer().GetPositions() - np.asarray(centre)
+    inside = [a for a in protein.GetAtoms() if a.GetAtomicNum() > 1
+              and np.all(np.abs(xyz[a.GetIdx()]) <= box / 2 + margin)]
+    column = {e: c for c, (_, es) in enumerate(PROTEIN_CHANNELS) for e in es}
+    atoms = np.zeros((len(inside), 4), np.float32)
+    weights = np.zeros((len(inside), len(PROTEIN_CHANNELS) + 1), np.float32)
+    for row, atom in enumerate(inside):
+        atoms[row, :3] = xyz[atom.GetIdx()]
+        atoms[row, 3] = sigma_scale * table.GetRvdw(atom.GetAtomicNum())
+        weights[row, column.get(atom.GetSymbol(), len(PROTEIN_CHANNELS))] = 1.0
+    return atoms, weights
+
+
+def add_protein(atoms: np.ndarray, channels: np.ndarray, protein_atoms: np.ndarray,
+                protein_channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Append the same protein atoms to every ligand row, in channels of their own."""
+    rows = atoms.shape[0]
+    n_lig, n_prot = channels.shape[2], protein_channels.shape[1]
+    lig_channels = np.concatenate(
+        [channels, np.zeros((rows, channels.shape[1], n_prot), np.float32)], axis=2)
+    prot_channels = np.concatenate(
+        [np.zeros((len(protein_atoms), n_lig), np.float32), protein_channels], axis=1)
+    return (np.concatenate([atoms, np.broadcast_to(protein_atoms, (rows, *protein_atoms.shape))],
+                           axis=1),
+            np.concatenate([lig_channels,
+                            np.broadcast_to(prot_channels, (rows, *prot_channels.shape))],
+                           axis=1))
 
 
 # -- the grid -----------------------------------------------------------------------

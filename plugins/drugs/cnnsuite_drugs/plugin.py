@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,19 @@ from cnnsuite import (
 )
 
 from . import data, metrics, plots
+from .conformer_store import cached_molecule_atoms
 from .features import (
     FeatureSettings,
     MoleculeAtoms,
+    MoleculeError,
+    add_protein,
     channel_names,
-    molecule_atoms_many,
     murcko_scaffold,
     pack_atoms,
+    pocket_atoms,
+    protein_centroid,
+    protein_channel_names,
+    read_protein,
     standard_smiles,
     voxel_grid,
 )
@@ -58,20 +65,44 @@ class DrugsPlugin(Plugin):
             "class_names": train.class_names,
             "channels": channel_names(bool(config["features"]["charges"])),
             "max_atoms": int(config["features"]["max_atoms"]),
+            "input_atoms": int(config["features"]["max_atoms"]),
         }
+        if config["data"]["protein"]:
+            state["protein"] = self._protein_state(config)
+            state["channels"] += protein_channel_names()
+            state["input_atoms"] += state["protein"]["n_atoms"]
         if train.task == "regression" and train.targets is not None:
             state["y_mean"] = float(np.mean(train.targets))
             state["y_std"] = float(np.std(train.targets)) or 1.0
         return state
 
+    def _protein_state(self, config: Config) -> dict[str, Any]:
+        path = Path(config["data"]["protein"]).resolve()
+        if not path.is_file():
+            raise BadInputError(f"data.protein = {str(path)!r}: no such PDB file")
+        try:
+            protein = read_protein(str(path))
+        except MoleculeError as exc:
+            raise BadInputError(str(exc)) from None
+        given = [float(v) for v in config["data"]["pocket_centre"]]
+        if given and len(given) != 3:
+            raise BadInputError(f"data.pocket_centre must be [x, y, z], not {given}")
+        centre = given or list(protein_centroid(protein))
+        atoms, _ = pocket_atoms(protein, centre, float(config["features"]["box"]),
+                                float(config["features"]["sigma_scale"]))
+        return {"path": str(path), "centre": centre, "n_atoms": len(atoms),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
     def feature_config(self, config: Config) -> dict[str, Any] | None:
-        settings = FeatureSettings.from_config(config["features"], int(config["seed"]))
+        settings = FeatureSettings.from_config(config["features"])
         return {**asdict(settings), "max_atoms": int(config["features"]["max_atoms"])}
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
-        settings = FeatureSettings.from_config(config["features"], int(config["seed"]))
-        results = molecule_atoms_many(list(examples.items), settings,
-                                      int(config["features"]["workers"]))
+        settings = FeatureSettings.from_config(config["features"])
+        if "protein" in state:
+            settings = replace(settings, pocket_centre=tuple(state["protein"]["centre"]))
+        results = cached_molecule_atoms(list(examples.items), settings,
+                                        int(config["features"]["workers"]))
         max_atoms = int(state["max_atoms"])
         kept: list[int] = []
         molecules: list[MoleculeAtoms] = []
@@ -90,9 +121,11 @@ class DrugsPlugin(Plugin):
         n_channels = len(state["channels"])
         if molecules:
             atoms, channels, owner = pack_atoms(molecules, max_atoms)
+            if "protein" in state:
+                atoms, channels = self._with_protein(atoms, channels, state, config)
         else:
-            atoms = np.zeros((0, max_atoms, 4), np.float32)
-            channels = np.zeros((0, max_atoms, n_channels), np.float32)
+            atoms = np.zeros((0, int(state["input_atoms"]), 4), np.float32)
+            channels = np.zeros((0, int(state["input_atoms"]), n_channels), np.float32)
             owner = np.zeros(0, np.int64)
         y = None
         if examples.targets is not None:
@@ -103,9 +136,19 @@ class DrugsPlugin(Plugin):
         return Features(x={"atoms": atoms, "channels": channels}, y=y, rejected=rejected,
                         meta={"owner": owner.tolist(), "kept": kept})
 
+    def _with_protein(self, atoms: np.ndarray, channels: np.ndarray, state: State,
+                      config: Config) -> tuple[np.ndarray, np.ndarray]:
+        info = state["protein"]
+        if hashlib.sha256(Path(info["path"]).read_bytes()).hexdigest() != info["sha256"]:
+            raise BadInputError(f"the protein file {info['path']} changed since training")
+        protein_atoms, protein_channels = pocket_atoms(
+            read_protein(info["path"]), info["centre"], float(config["features"]["box"]),
+            float(config["features"]["sigma_scale"]))
+        return add_protein(atoms, channels, protein_atoms, protein_channels)
+
     def build_model(self, features: Features, state: State, config: Config) -> keras.Model:
         steps = -(-len(features) // int(config["train"]["batch_size"]))
-        return build_cnn(int(state["max_atoms"]), len(state["channels"]), state["task"],
+        return build_cnn(int(state["input_atoms"]), len(state["channels"]), state["task"],
                          config["model"], config["features"], steps,
                          int(config["train"]["epochs"]), int(config["seed"]))
 

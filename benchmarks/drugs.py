@@ -1,0 +1,222 @@
+"""Benchmark of the `drugs` plugin: the 3D CNN against a random forest on Morgan fingerprints.
+
+One command prints the tables (markdown) for docs/results.md::
+
+    python benchmarks/drugs.py                 # speed, ChEMBL random + scaffold x 3 seeds, ESOL
+    python benchmarks/drugs.py --quick         # a smoke test of the same code path
+
+Accuracy: on the default data (ChEMBL2321810 pIC50 from the RDKit wheel) the forest
+(500 trees, Morgan radius 2, 2048 bits) and the CNN (``cnnsuite run drugs`` with its
+defaults) see the same seeded split, random or Bemis-Murcko scaffold; ESOL
+(``../shared/data/molecules``, skipped when absent) uses a seeded 80/10/10 split.
+Speed: conformers (ETKDGv3) on one process and on all cores, voxelisation from
+existing conformers on one core, and a second, cached featurisation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ESOL_TARGET = "measured log solubility in mols per litre"
+
+
+def _bench_data() -> Path | None:
+    root = Path(os.environ.get("CNNSUITE_BENCH_DATA", REPO.parent / "shared" / "data"))
+    path = root / "molecules" / "delaney-processed.csv"
+    return path if path.exists() else None
+
+
+def morgan_matrix(smiles: list[str]) -> np.ndarray:
+    """Morgan fingerprints, radius 2, 2048 bits, as a 0/1 matrix."""
+    from rdkit import Chem
+    from rdkit.Chem import rdFingerprintGenerator
+
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    return np.stack([generator.GetFingerprintAsNumPy(Chem.MolFromSmiles(s)).astype(np.uint8)
+                     for s in smiles])
+
+
+def forest_rmse(splits: dict[str, Any], seed: int, trees: int) -> float:
+    """Test RMSE of a random forest trained on the train and validation splits."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    train_items = list(splits["train"].items) + list(splits["val"].items)
+    train_y = np.concatenate([splits["train"].targets, splits["val"].targets])
+    forest = RandomForestRegressor(n_estimators=trees, random_state=seed, n_jobs=-1)
+    forest.fit(morgan_matrix(train_items), train_y)
+    predicted = forest.predict(morgan_matrix(list(splits["test"].items)))
+    return float(np.sqrt(np.mean(np.square(predicted - splits["test"].targets))))
+
+
+def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list[int],
+                  quick: bool, trees: int, out: Path) -> list[dict[str, Any]]:
+    """The forest and the CNN on one data set and split method, one row per seed."""
+    from cnnsuite import get_manifest, load_plugin
+    from cnnsuite._config import resolve_config
+    from cnnsuite._runner import run
+
+    manifest = get_manifest("drugs")
+    plugin = load_plugin(manifest)
+    rows = []
+    for seed in seeds:
+        config = resolve_config(manifest, overrides=overrides, seed=seed, quick=quick)
+        splits = plugin.split(plugin.load_data(data, config), config, seed)
+        tick = time.perf_counter()
+        rf = forest_rmse(splits, seed, trees)
+        rf_s = time.perf_counter() - tick
+        tick = time.perf_counter()
+        result = run("drugs", data=data, overrides=overrides, seed=seed, quick=quick, out=out)
+        cnn_s = time.perf_counter() - tick
+        rows.append({"data": name, "seed": seed, "n_test": len(splits["test"]),
+                     "cnn_n_test": result.metrics["n_test"], "rf": rf, "cnn":
+                     float(result.metrics["rmse"]), "target_std": float(np.std(
+                         splits["test"].targets)), "rf_s": rf_s, "cnn_s": cnn_s,
+                     "run": str(result.run_dir)})
+        print(f"  {name} seed {seed}: forest {rf:.3f}, CNN {rows[-1]['cnn']:.3f} "
+              f"({cnn_s:.0f} s) {result.run_dir}", file=sys.stderr, flush=True)
+    return rows
+
+
+def speed_rows(n: int) -> list[tuple[str, str]]:
+    """Molecules per second for each featurisation stage."""
+    from threadpoolctl import threadpool_limits
+
+    from cnnsuite_drugs.data import load_chembl
+    from cnnsuite_drugs.features import (
+        FeatureSettings,
+        channel_names,
+        molecule_atoms_many,
+        pack_atoms,
+        voxel_grid,
+    )
+
+    items = list(load_chembl({"limit": 0}).items)[:n]
+    settings = FeatureSettings(n_conformers=1)
+    cores = os.cpu_count() or 1
+    tick = time.perf_counter()
+    one = molecule_atoms_many(items, settings, workers=1)
+    one_s = time.perf_counter() - tick
+    tick = time.perf_counter()
+    molecule_atoms_many(items, settings, workers=cores, chunksize=4)
+    all_s = time.perf_counter() - tick
+    molecules = [m for m in one if not isinstance(m, str)]
+    atoms, channels, _ = pack_atoms(molecules, 80)
+    rows = [
+        ("conformers (ETKDGv3, 1 per molecule), 1 process", f"{len(items) / one_s:.1f}"),
+        (f"conformers, {cores} processes (incl. start-up)", f"{len(items) / all_s:.1f} "
+         f"({one_s / all_s:.2f}x)"),
+    ]
+    for box, resolution in ((24.0, 1.0), (24.0, 0.5)):
+        with threadpool_limits(1):
+            voxel_grid(atoms[:32], channels[:32], box, resolution)
+            repeats = 3 if resolution == 1.0 else 1
+            tick = time.perf_counter()
+            for _ in range(repeats):
+                for start in range(0, len(atoms), 32):
+                    voxel_grid(atoms[start:start + 32], channels[start:start + 32], box,
+                               resolution)
+            rate = repeats * len(atoms) / (time.perf_counter() - tick)
+        rows.append((f"voxelisation {box:g} Å at {resolution:g} Å, "
+                     f"{len(channel_names(False))} channels, 1 core", f"{rate:.0f}"))
+    return rows
+
+
+def cache_rows(n: int) -> list[tuple[str, str]]:
+    """A first and a second (cached) featurisation of the same molecules through the host."""
+    from rich.console import Console
+
+    from cnnsuite import get_manifest, load_plugin
+    from cnnsuite._config import resolve_config
+    from cnnsuite._runner import featurize_cached
+
+    manifest = get_manifest("drugs")
+    plugin = load_plugin(manifest)
+    config = resolve_config(manifest, overrides=[f"data.limit={n}"])
+    examples = plugin.load_data(None, config)
+    state = plugin.fit_state(examples, config)
+    console = Console(stderr=True)
+    times = []
+    for _ in range(2):
+        tick = time.perf_counter()
+        _, hit = featurize_cached(plugin, examples, state, config, console)
+        times.append((time.perf_counter() - tick, hit))
+    return [(f"featurisation of {n} molecules x {config['features']['n_conformers']} "
+             "conformers, first run", f"{n / times[0][0]:.1f}"),
+            ("same, second run (feature cache hit: " + str(times[1][1]) + ")",
+             f"{n / times[1][0]:.0f}")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke test: tiny data and budget")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trees", type=int, default=500)
+    parser.add_argument("--skip", default="", help="comma list of: speed,chembl,esol")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        help="extra configuration override for the CNN runs (repeatable)")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    seeds = list(range(1 if args.quick else args.seeds))
+    trees = 50 if args.quick else args.trees
+    cache = tempfile.mkdtemp(prefix="cnnsuite-drugs-bench-")
+    os.environ["CNNSUITE_CACHE_DIR"] = cache
+    out = Path(cache) / "runs"
+    print(f"# drugs benchmark ({os.cpu_count()} cores; cache {cache})\n")
+
+    if "speed" not in skip:
+        rows = speed_rows(24 if args.quick else 200) + cache_rows(20 if args.quick else 100)
+        print("| stage | molecules per second |\n|---|---|")
+        for stage, rate in rows:
+            print(f"| {stage} | {rate} |")
+        print(flush=True)
+
+    results: list[dict[str, Any]] = []
+    if "chembl" not in skip:
+        for method in ("random", "scaffold"):
+            results += accuracy_rows(f"ChEMBL2321810 pIC50, {method} split", None,
+                                     [f"split.method={method}", *args.overrides], seeds,
+                                     args.quick, trees, out)
+    esol = _bench_data()
+    if "esol" not in skip and esol is not None:
+        results += accuracy_rows("ESOL log S, random 80/10/10", str(esol),
+                                 ["split.method=random", "split.val=0.1", "split.test=0.1",
+                                  f"data.target_column={ESOL_TARGET}", *args.overrides],
+                                 seeds, args.quick, trees, out)
+    elif "esol" not in skip:
+        print("ESOL skipped: ../shared/data/molecules is not here\n")
+    if results:
+        print("| data and split | test molecules | target SD | random forest RMSE | "
+              "3D CNN RMSE | CNN / forest | CNN time per run (s) |\n|---|---|---|---|---|---|---|")
+        for name in dict.fromkeys(r["data"] for r in results):
+            group = [r for r in results if r["data"] == name]
+            rf = [r["rf"] for r in group]
+            cnn = [r["cnn"] for r in group]
+
+            def cell(values: list[float]) -> str:
+                if len(values) == 1:
+                    return f"{values[0]:.3f}"
+                return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+            print(f"| {name} ({len(group)} seeds) | {group[0]['n_test']} | "
+                  f"{statistics.mean(r['target_std'] for r in group):.2f} | {cell(rf)} | "
+                  f"{cell(cnn)} | {statistics.mean(cnn) / statistics.mean(rf):.2f} | "
+                  f"{statistics.mean(r['cnn_s'] for r in group):.0f} |")
+        print("\nper seed: " + "; ".join(f"{r['data'].split(',')[0]} {r['data'].split(', ')[1]}"
+                                         f" s{r['seed']}: rf {r['rf']:.3f} cnn {r['cnn']:.3f}"
+                                         for r in results))
+
+
+if __name__ == "__main__":
+    main()
