@@ -47,10 +47,18 @@ def segments(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(change == 1), np.flatnonzero(change == -1)
 
 
-def delay_counts(alarms: np.ndarray, labels: np.ndarray, delay: int | None = 7) -> Counts:
-    """Counts of one series under the delay rule; ``delay=None`` accepts any alarm in a segment."""
+def delay_counts(alarms: np.ndarray, labels: np.ndarray, delay: int | None = 7,
+                 ignore: np.ndarray | None = None) -> Counts:
+    """Counts of one series under the delay rule; ``delay=None`` accepts any alarm in a segment.
+
+    Points where `ignore` is true count for nothing (alarms there are neither true nor
+    false), as the part of a NAB window before its labelled anomaly.
+    """
     alarms = (np.asarray(alarms) > 0).astype(np.int64)
     labels = np.asarray(labels)
+    if ignore is not None:
+        alarms = alarms * ~np.asarray(ignore, dtype=bool)
+        labels = labels * ~np.asarray(ignore, dtype=bool)
     if alarms.shape != labels.shape:
         raise ValueError(f"{alarms.shape[0]} alarms for {labels.shape[0]} labels")
     starts, ends = segments(labels)
@@ -64,11 +72,12 @@ def delay_counts(alarms: np.ndarray, labels: np.ndarray, delay: int | None = 7) 
 
 
 def delay_f1(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray], threshold: float,
-             delay: int | None = 7) -> Counts:
+             delay: int | None = 7, ignore: Sequence[np.ndarray | None] | None = None) -> Counts:
     """Summed counts over series, alarms where ``score > threshold``."""
     total = Counts(0, 0, 0)
-    for s, y in zip(scores, labels, strict=True):
-        total = total + delay_counts(np.asarray(s) > threshold, y, delay)
+    masks = list(ignore) if ignore is not None else [None] * len(labels)
+    for s, y, mask in zip(scores, labels, masks, strict=True):
+        total = total + delay_counts(np.asarray(s) > threshold, y, delay, mask)
     return total
 
 
@@ -83,12 +92,13 @@ def candidate_thresholds(scores: Sequence[np.ndarray], n: int = 200) -> np.ndarr
 
 
 def best_threshold(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
-                   delay: int | None = 7, n: int = 200) -> tuple[float, Counts]:
+                   delay: int | None = 7, n: int = 200,
+                   ignore: Sequence[np.ndarray | None] | None = None) -> tuple[float, Counts]:
     """The threshold with the best delay-adjusted F1 over all series, and its counts."""
     best_t, best = 0.0, Counts(0, 0, 0)
     best_f1 = -1.0
     for t in candidate_thresholds(scores, n):
-        counts = delay_f1(scores, labels, float(t), delay)
+        counts = delay_f1(scores, labels, float(t), delay, ignore)
         if counts.f1 > best_f1:
             best_t, best, best_f1 = float(t), counts, counts.f1
     return best_t, best

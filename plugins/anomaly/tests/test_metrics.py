@@ -58,3 +58,11 @@ def test_best_threshold_separates_scores():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         delay_counts(np.zeros(3), np.zeros(4))
+
+
+def test_ignored_points_count_for_nothing():
+    labels = np.array([0, 0, 1, 1, 1, 0])
+    alarms = np.array([1, 1, 0, 0, 1, 1])
+    ignore = np.array([0, 1, 1, 0, 0, 0], dtype=bool)
+    # the segment is [3, 5) once point 2 is ignored; the alarm at 1 is ignored
+    assert delay_counts(alarms, labels, 7, ignore) == Counts(tp=2, fp=2, fn=0)

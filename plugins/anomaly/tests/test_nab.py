@@ -11,7 +11,6 @@ from cnnsuite_anomaly.detectors import SRSettings, sr_detector
 from cnnsuite_anomaly.metrics import best_threshold
 
 
-
 def bench_data() -> Path | None:
     """$CNNSUITE_BENCH_DATA, or ../shared/data beside the repository, when it holds NAB."""
     env = os.environ.get("CNNSUITE_BENCH_DATA")
