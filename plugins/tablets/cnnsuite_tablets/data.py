@@ -80,8 +80,10 @@ def read_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     faces = np.asarray(loaded.faces, dtype=np.int64)
     if len(faces) == 0:
         raise ValueError("the mesh has no faces")
-    raw = loaded.metadata.get("_ply_raw", {}).get("vertex", {}).get("data", {})
-    if "quality" in raw:
+    raw = loaded.metadata.get("_ply_raw", {}).get("vertex", {}).get("data")
+    names = raw.dtype.names or () if isinstance(raw, np.ndarray) else raw or {}
+    if "quality" in names:
+        assert raw is not None
         quality = np.asarray(raw["quality"], dtype=np.float64).ravel()
         if len(quality) != len(vertices):
             quality = None

@@ -29,6 +29,7 @@ from .curvature import (
 )
 
 __all__ = [
+    "FEATURES_VERSION",
     "MAP_CHANNELS",
     "MeshFeatures",
     "clean_mesh",
@@ -39,6 +40,8 @@ __all__ = [
     "vertex_features",
 ]
 
+#: Bumped whenever featurisation changes its output, so that cached features are redone.
+FEATURES_VERSION = 2
 #: Per-side channels of the curvature maps; the reverse repeats them, then one mask.
 MAP_CHANNELS = ("mean", "gauss", "ii_small", "ii_mid", "ii_large", "height")
 
@@ -104,13 +107,24 @@ def _face_moments(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, 
     return p.mean(axis=1), area
 
 
+def _convexity(local: np.ndarray, normals: np.ndarray, side: float) -> float:
+    """How far the face on `side` of z falls from its middle to its rim (a quadratic fit)."""
+    face = normals[:, 2] * side > 0.5
+    if face.sum() < 10:
+        return 0.0
+    x, y, z = local[face, 0], local[face, 1], local[face, 2] * side
+    design = np.column_stack([np.ones_like(x), x, y, x**2, y**2, x * y])
+    coef = np.linalg.lstsq(design, z, rcond=None)[0]
+    return float(-(coef[3] * np.abs(x).max() ** 2 + coef[4] * np.abs(y).max() ** 2))
+
+
 def normalise_pose(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Centre the surface and turn it to its principal axes, obverse up.
 
     x is the middle axis (the width), y the longest (the height), z the thinnest. The
-    obverse, the flatter face of a tablet, is turned to +z; y points to the end where the
-    surface has more mass (third moment), and x completes a right-handed frame, so no
-    pose is ever mirrored.
+    obverse, the flatter face of a tablet (by a quadratic fit), is turned to +z; y
+    points to the end where the surface has more mass (third moment), and x completes a
+    right-handed frame, so no pose is ever mirrored.
     """
     centres, area = _face_moments(vertices, faces)
     weights = area / area.sum()
@@ -120,13 +134,8 @@ def normalise_pose(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     _, vecs = np.linalg.eigh(cov)  # ascending variance: thin, middle, long
     axes = np.stack([vecs[:, 1], vecs[:, 2], vecs[:, 0]])
     local = (vertices - centre) @ axes.T
-    z = local[:, 2]
-    top, bottom = z[z > 0], -z[z < 0]
-    # a flat face keeps its height to the rim, a convex one falls off: compare fullness
-    fullness_top = top.mean() / max(np.percentile(top, 99), 1e-12) if len(top) else 0.0
-    fullness_bottom = (bottom.mean() / max(np.percentile(bottom, 99), 1e-12)
-                       if len(bottom) else 0.0)
-    if fullness_bottom > fullness_top:
+    normals = vertex_normals(local, faces)
+    if _convexity(local, normals, -1.0) < _convexity(local, normals, 1.0):
         axes[2] = -axes[2]
     skew = weights @ (d @ axes[1]) ** 3
     if skew < 0:

@@ -243,7 +243,7 @@ def generate_tablet(spec: TabletSpec | dict[str, Any]) -> tuple[np.ndarray, np.n
     vertices, faces = _box_grid(a, b, c, spec.spacing)
     vertices = _superellipsoid(vertices, a, b, c, period.e_outline, period.e_profile)
     bulge_obv = _uniform(rng, period.bulge_obverse)
-    bulge_rev = max(_uniform(rng, period.bulge_reverse), bulge_obv + 0.05)
+    bulge_rev = max(_uniform(rng, period.bulge_reverse), bulge_obv + 0.08)
     u = np.clip(vertices[:, 0] / a, -1, 1)
     v = np.clip(vertices[:, 1] / b, -1, 1)
     bump = (1 - u**2) * (1 - v**2) * np.abs(vertices[:, 2])

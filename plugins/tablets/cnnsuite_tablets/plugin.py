@@ -33,7 +33,8 @@ class TabletsPlugin(Plugin):
 
     def feature_config(self, config: Config) -> dict[str, Any]:
         settings = {k: v for k, v in config["features"].items() if k != "workers"}
-        return {**settings, "kind": config["model"]["kind"]}
+        return {**settings, "kind": config["model"]["kind"],
+                "version": features.FEATURES_VERSION}
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         kind = config["model"]["kind"]
