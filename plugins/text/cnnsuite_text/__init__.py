@@ -14,7 +14,7 @@ manifest = Manifest(
             "from the data (tensorflow-text FastWordpieceTokenizer).",
     plugin="cnnsuite_text.plugin:TextPlugin",
     default_config={
-        "data": {"source": "generated", "n": 3000, "limit": 0, "format": "auto",
+        "data": {"source": "generated", "n": 3000, "limit": 0, "files": "*", "format": "auto",
                  "encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
                  "label_column": "auto"},
         "features": {"vocab_size": 16000, "min_count": 2, "case_fold": True, "nfkc": True,
@@ -31,6 +31,8 @@ manifest = Manifest(
                        "made by cnnsuite_text.data.generated_reviews, negation included)",
         "data.n": "number of generated sentences",
         "data.limit": "use at most this many sentences, stratified (0: all)",
+        "data.files": "glob of the files to read when --data is a folder (e.g. "
+                      "'rt-polarity.*', 'stsa.binary.*', 'TREC.*')",
         "data.format": "'auto', 'classes' (one file per class), 'label-first' "
                        "('label sentence' lines) or 'table' (CSV/TSV/JSONL)",
         "data.encoding": "'auto' (UTF-8, then data.fallback_encoding, line by line) or a "

@@ -207,19 +207,23 @@ def split_of(path: Path) -> str | None:
     return None
 
 
-def source_files(source: Path) -> list[Path]:
-    """The files a path stands for: itself, a folder's files, or siblings it starts."""
+def source_files(source: Path, pattern: str = "*") -> list[Path]:
+    """The files a path stands for: itself, a folder's files matching `pattern`, or the
+    siblings whose names start with the path's name and a dot."""
     if source.is_file():
         return [source]
     if source.is_dir():
-        files = [p for p in sorted(source.iterdir()) if p.is_file() and not p.name.startswith(".")
+        files = [p for p in sorted(source.glob(pattern)) if p.is_file()
+                 and not p.name.startswith(".")
                  and p.name.lower() not in ("readme", "readme.md", "readme.txt", "license")]
     else:
         parent = source.parent
         files = [p for p in sorted(parent.iterdir()) if p.is_file()
                  and p.name.startswith(source.name + ".")] if parent.is_dir() else []
     if not files:
-        raise BadInputError(f"{source}: no such file, folder, or files named {source.name}.*")
+        where = f"files matching {pattern!r} in it" if source.is_dir() \
+            else f"files named {source.name}.*"
+        raise BadInputError(f"{source}: no such file or folder, nor {where}")
     return files
 
 
@@ -240,8 +244,12 @@ def sort_labels(labels: set[str]) -> list[str]:
 
 def load_labelled(source: Path, cfg: dict[str, Any]) -> Examples:
     """Load any of the module's formats into `Examples` (``subset`` set for given splits)."""
-    files = source_files(source)
+    files = source_files(source, cfg.get("files", "*"))
     splits = [split_of(p) for p in files] if len(files) > 1 or source.is_dir() else [None]
+    if all(splits):  # train first, as readers expect
+        order = {"train": 0, "val": 1, "test": 2}
+        files, splits = map(list, zip(*sorted(zip(files, splits, strict=True),
+                                              key=lambda fs: order[str(fs[1])]), strict=True))
     data = Labelled()
     subset: list[str] = []
     if cfg["format"] == "classes" or (cfg["format"] == "auto" and len(files) > 1

@@ -7,6 +7,7 @@ pipeline, so that training, evaluation and prediction on raw strings give the sa
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -57,8 +58,14 @@ def _is_cjk(char: str) -> bool:
             or 0x2F800 <= code <= 0x2FA1F)
 
 
+_ASCII_WORDS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9\s]")
+
+
 def split_words(sentence: str) -> list[str]:
     """Split as `FastWordpieceTokenizer` does before WordPiece: on spaces, punctuation, CJK."""
+    if sentence.isascii() and sentence.isprintable():
+        # every printable ASCII character that is not a letter or digit is BERT punctuation
+        return _ASCII_WORDS.findall(sentence)
     words: list[str] = []
     current: list[str] = []
     for char in sentence:

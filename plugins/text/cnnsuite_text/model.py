@@ -13,8 +13,8 @@ from keras import ops
 class SentenceConvolutions(keras.layers.Layer):
     """Parallel 1D convolutions of several widths, each max-pooled over time.
 
-    Padding positions (masked by the embedding) never win the max: a window counts
-    when its first token is a real token, as in Kim's zero-padded sentences.
+    Padding (masked by the embedding) counts as zero vectors, and only windows that
+    start on a real token take part in the max, as in Kim's zero-padded sentences.
     """
 
     def __init__(self, widths: Sequence[int] = (3, 4, 5), filters: int = 100,
@@ -33,14 +33,18 @@ class SentenceConvolutions(keras.layers.Layer):
                                        initializer="zeros") for w in self.widths]
 
     def feature_maps(self, x: Any, mask: Any = None) -> list[Any]:
-        """Each width's activations per position, masked positions at -1e9."""
+        """Each width's activations at each start position, padding positions at -1e9."""
         act = keras.activations.get(self.activation)
+        if mask is not None:
+            x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
         maps = []
         for kernel, bias, width in zip(self.kernels, self.biases, self.widths, strict=True):
-            out = act(ops.conv(x, kernel, strides=1, padding="valid") + bias)
+            # zeros after the end, so every real token starts a window however long the
+            # batch is padded: the result does not depend on the padding
+            padded = ops.pad(x, ((0, 0), (0, width - 1), (0, 0)))
+            out = act(ops.conv(padded, kernel, strides=1, padding="valid") + bias)
             if mask is not None:
-                valid = ops.expand_dims(mask[:, : ops.shape(x)[1] - width + 1], -1)
-                out = ops.where(valid, out, ops.full_like(out, -1e9))
+                out = ops.where(ops.expand_dims(mask, -1), out, ops.full_like(out, -1e9))
             maps.append(out)
         return maps
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,7 @@ class TextPlugin(Plugin):
         _, test_index = list(cv.split(np.zeros(len(examples)), examples.targets))[fold]
         subset = np.full(len(examples), "train", dtype=object)
         subset[test_index] = "test"
-        examples.subset = subset
-        return split_examples(examples, float(split["val"]), 0.0, seed)
+        return split_examples(replace(examples, subset=subset), float(split["val"]), 0.0, seed)
 
     def fit_state(self, train: Examples, config: Config) -> State:
         assert train.targets is not None and train.class_names is not None

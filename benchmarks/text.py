@@ -1,0 +1,244 @@
+"""Benchmark of the `text` plugin: Kim's CNN-rand on MR, SST-2 and TREC, and tokeniser speed.
+
+    nice -n 10 .venv/bin/python benchmarks/text.py [--data PATH] [--seeds 3] [--folds 10]
+        [--budget-min 0] [--json PATH] [--skip-speed] [--skip-accuracy]
+
+Protocol, as Kim (2014) for CNN-rand (random word vectors; pretrained ones are not
+available offline): MR by 10-fold cross-validation (a tenth of the data as the test
+fold, a tenth held out of the rest for early stopping); SST-2 trained on
+``stsa.binary.train``, stopped on ``.dev``, scored on ``.test``; TREC trained on
+``TREC.train.all`` (a tenth held out for early stopping), scored on ``TREC.test.all``.
+Each protocol is repeated for every seed (the seed also reshuffles MR's folds) and
+reported as mean and standard deviation over the runs. Training goes through the
+plugin's methods and the host's tf.data pipeline (`cnnsuite._runner.make_dataset`), as
+``cnnsuite run`` does, without writing run records. With ``--budget-min`` no training
+starts after that many minutes, and the table says how many runs each row holds.
+
+Speed, on all of MR in one process (ratios are what to compare on a shared machine):
+learning a vocabulary (ours: word counts and a greedy WordPiece construction;
+tensorflow-text's ``bert_vocab_from_dataset``; Keras ``TextVectorization.adapt``) and
+tokenising all of MR (FastWordpieceTokenizer with our vocabulary, tensorflow-text's
+BertTokenizer with the ``bert_vocab_from_dataset`` vocabulary, TextVectorization).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+KIM_CNN_RAND = {"MR": 76.1, "SST-2": 82.7, "TREC": 91.2}
+
+
+def data_root(given: str | None) -> Path | None:
+    """The text folder: --data, $CNNSUITE_BENCH_DATA/text, or ../shared/data/text."""
+    candidates = [given] if given else []
+    if os.environ.get("CNNSUITE_BENCH_DATA"):
+        candidates.append(str(Path(os.environ["CNNSUITE_BENCH_DATA"]) / "text"))
+    candidates.append(str(Path(__file__).resolve().parents[1].parent / "shared" / "data"
+                          / "text"))
+    for c in candidates:
+        if c and (Path(c) / "rt-polarity.pos").is_file():
+            return Path(c)
+    return None
+
+
+def _best_of(repeat: int, fn: Any) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        tick = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - tick)
+    return best, out
+
+
+def speed(root: Path, vocab_size: int) -> list[dict[str, Any]]:
+    """Vocabulary learning time and tokenisation throughput on MR, three ways."""
+    import keras
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+    from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as bvd
+
+    from cnnsuite_text import data, features
+
+    cfg = {"encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
+           "label_column": "auto", "format": "auto", "files": "*"}
+    sentences = list(data.load_labelled(root / "rt-polarity", cfg).items)
+    rows = []
+
+    learn_s, vocab = _best_of(3, lambda: features.learn_vocab_from_sentences(
+        sentences, vocab_size, 2, True, True))
+    features.token_ids(sentences[:10], vocab, 100)  # build the tokenizer once
+    tok_s, (_, lengths) = _best_of(3, lambda: features.token_ids(sentences, vocab, 10_000))
+    rows.append({"method": "cnnsuite-text: word counts + greedy WordPiece; "
+                           "FastWordpieceTokenizer in tf.data",
+                 "learn_s": learn_s, "vocab": len(vocab), "tokens": int(lengths.sum()),
+                 "tokenize_s": tok_s})
+
+    ds = tf.data.Dataset.from_tensor_slices(sentences).batch(1000).prefetch(2)
+    tick = time.perf_counter()
+    bert_vocab = bvd.bert_vocab_from_dataset(
+        ds, vocab_size=vocab_size, reserved_tokens=["[PAD]", "[UNK]"],
+        bert_tokenizer_params={"lower_case": True}, learn_params={})
+    learn_s = time.perf_counter() - tick
+    lookup = tf.lookup.StaticVocabularyTable(
+        tf.lookup.KeyValueTensorInitializer(bert_vocab, tf.range(len(bert_vocab),
+                                                                 dtype=tf.int64)), 1)
+    bert = tf_text.BertTokenizer(lookup, lower_case=True, unknown_token="[UNK]")
+    strings = tf.constant(sentences)
+    tok_s, out = _best_of(3, lambda: bert.tokenize(strings).merge_dims(-2, -1))
+    rows.append({"method": "tensorflow-text bert_vocab_from_dataset; BertTokenizer",
+                 "learn_s": learn_s, "vocab": len(bert_vocab),
+                 "tokens": int(out.flat_values.shape[0]), "tokenize_s": tok_s})
+    fast_s, out = _best_of(3, lambda: features.token_ids(sentences, bert_vocab, 10_000))
+    rows.append({"method": "bert_vocab_from_dataset vocabulary; FastWordpieceTokenizer",
+                 "learn_s": learn_s, "vocab": len(bert_vocab), "tokens": int(out[1].sum()),
+                 "tokenize_s": fast_s})
+
+    def adapt() -> Any:
+        layer = keras.layers.TextVectorization(max_tokens=vocab_size, output_mode="int")
+        layer.adapt(strings, batch_size=1000)
+        return layer
+
+    learn_s, layer = _best_of(3, adapt)
+    tok_s, out = _best_of(3, lambda: layer(strings))
+    rows.append({"method": "Keras TextVectorization (words, lower case, strip punctuation)",
+                 "learn_s": learn_s, "vocab": int(layer.vocabulary_size()),
+                 "tokens": int((out.numpy() > 0).sum()), "tokenize_s": tok_s})
+    return rows
+
+
+def protocols(folds: int) -> list[tuple[str, str, str, list[str]]]:
+    """(name, protocol, files glob, overrides) of each data set."""
+    return [
+        ("SST-2", "train / dev / test files", "stsa.binary.*", []),
+        ("TREC", "train / test files", "TREC.*", []),
+        ("MR", f"{folds}-fold CV", "rt-polarity.*", [f"split.cv_folds={folds}"]),
+    ]
+
+
+def train_once(root: Path, glob: str, overrides: list[str], seed: int) -> dict[str, Any]:
+    """One training of the plugin's default model, as `cnnsuite run` trains it."""
+    import keras
+
+    from cnnsuite import get_manifest, load_plugin
+    from cnnsuite._config import resolve_config
+    from cnnsuite._runner import make_dataset, predict_batches
+
+    manifest = get_manifest("text")
+    plugin = load_plugin(manifest)
+    config = resolve_config(manifest, overrides=[f"data.files={glob}", *overrides], seed=seed)
+    keras.utils.set_random_seed(seed)
+    tick = time.perf_counter()
+    examples = plugin.load_data(str(root), config)
+    splits = plugin.split(examples, config, seed)
+    state = plugin.fit_state(splits["train"], config)
+    feats = {k: plugin.featurize(v, state, config) for k, v in splits.items() if len(v)}
+    model = plugin.build_model(feats["train"], state, config)
+    history = model.fit(
+        make_dataset(feats["train"], config, plugin, training=True),
+        validation_data=make_dataset(feats["val"], config, plugin, training=False),
+        epochs=int(config["train"]["epochs"]), verbose=0,
+        callbacks=[keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=int(config["train"]["patience"]),
+            restore_best_weights=True)])
+    y_pred = predict_batches(model, feats["test"], config)
+    metrics = plugin.evaluate(y_pred, feats["test"], splits["test"], state, config).values
+    return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+            "n_test": len(feats["test"]), "epochs": len(history.history["loss"]),
+            "seconds": time.perf_counter() - tick}
+
+
+def accuracy(root: Path, seeds: int, folds: int, budget_s: float, json_path: Path | None,
+             ) -> dict[str, list[dict[str, Any]]]:
+    """Every protocol for every seed (MR: every fold), cheapest first, within the budget."""
+    start = time.perf_counter()
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in protocols(folds)}
+    jobs = []
+    for seed in range(seeds):
+        for name, _, glob, overrides in protocols(folds):
+            if name == "MR":
+                jobs += [(name, glob, [*overrides, f"split.fold={k}"], seed)
+                         for k in range(folds)]
+            else:
+                jobs.append((name, glob, overrides, seed))
+    for name, glob, overrides, seed in jobs:
+        if budget_s and time.perf_counter() - start > budget_s:
+            print(f"budget spent: {name} seed {seed} {overrides} not run", file=sys.stderr)
+            continue
+        row = {"seed": seed, "overrides": overrides, **train_once(root, glob, overrides, seed)}
+        results[name].append(row)
+        print(f"{name} seed {seed} {' '.join(overrides)}: accuracy {row['accuracy']:.4f} "
+              f"({row['epochs']} epochs, {row['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        if json_path:
+            json_path.write_text(json.dumps(results, indent=1))
+    return results
+
+
+def seed_means(rows: list[dict[str, Any]], key: str) -> list[float]:
+    """One value per seed: the mean over its runs (MR's folds), in percent."""
+    seeds = sorted({r["seed"] for r in rows})
+    return [100 * statistics.mean(r[key] for r in rows if r["seed"] == s) for s in seeds]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder with rt-polarity.*, stsa.binary.*, TREC.*")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--vocab-size", type=int, default=16000)
+    parser.add_argument("--budget-min", type=float, default=0.0,
+                        help="start no training after this many minutes (0: no limit)")
+    parser.add_argument("--json", type=Path, help="write every run's numbers here")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    args = parser.parse_args()
+    root = data_root(args.data)
+    if root is None:
+        print("text benchmark data not found (give --data or set CNNSUITE_BENCH_DATA)",
+              file=sys.stderr)
+        return 2
+    import platform
+
+    print(f"# text benchmark on {root} ({platform.machine()}, {os.cpu_count()} cores)\n")
+    if not args.skip_speed:
+        rows = speed(root, args.vocab_size)
+        ours = rows[0]
+        print("| vocabulary; tokeniser (all of MR, 10,662 sentences) | learn (s) | vocab "
+              "| tokens | tokenise (s) | tokens/s | learn vs ours |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['method']} | {r['learn_s']:.2f} | {r['vocab']} | {r['tokens']} | "
+                  f"{r['tokenize_s']:.3f} | {r['tokens'] / r['tokenize_s']:,.0f} | "
+                  f"{r['learn_s'] / ours['learn_s']:.1f}x |")
+        print(flush=True)
+    if not args.skip_accuracy:
+        results = accuracy(root, args.seeds, args.folds, 60 * args.budget_min, args.json)
+        print("| data set | protocol | runs (seeds) | accuracy % mean ± sd over seeds "
+              "| macro-F1 % | Kim CNN-rand % | epochs (mean) | s per run |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, protocol, *_ in protocols(args.folds):
+            rows_ = results[name]
+            if not rows_:
+                print(f"| {name} | {protocol} | 0 | not run | | {KIM_CNN_RAND[name]} | | |")
+                continue
+            acc = seed_means(rows_, "accuracy")
+            f1 = seed_means(rows_, "macro_f1")
+            spread = statistics.stdev(acc) if len(acc) > 1 else 0.0
+            print(f"| {name} | {protocol} | {len(rows_)} ({len(acc)}) | "
+                  f"{statistics.mean(acc):.1f} ± {spread:.1f} | {statistics.mean(f1):.1f} | "
+                  f"{KIM_CNN_RAND[name]} | "
+                  f"{statistics.mean(r['epochs'] for r in rows_):.1f} | "
+                  f"{statistics.mean(r['seconds'] for r in rows_):.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Tokenisation: known pieces and ids, normalisation, and the vocabulary learner."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from cnnsuite_text import features
+
+VOCAB = ["[PAD]", "[UNK]", "hello", "world", "##s", "!", ",", "fine", "abc", "strasse", "un",
+         "##believ", "##able", "e", "l", "##a", "##b", "##e"]
+
+
+def test_known_pieces_and_ids() -> None:
+    assert features.pieces("Hello, worlds!", VOCAB) == ["hello", ",", "world", "##s", "!"]
+    ids, lengths = features.token_ids(["Hello, worlds!", "unbelievable"], VOCAB, max_tokens=10)
+    assert lengths.tolist() == [5, 3]
+    assert ids[0, :5].tolist() == [2, 6, 3, 4, 5]
+    assert ids[1, :3].tolist() == [10, 11, 12]
+    assert ids.shape == (2, 5) and ids[1, 3:].tolist() == [0, 0]
+
+
+def test_case_folding_and_nfkc() -> None:
+    # full-width letters, the fi ligature and the German sharp s fold to plain ASCII
+    assert features.pieces("ＡＢＣ ﬁne STRAßE", VOCAB) == ["abc", "fine", "strasse"]
+    assert features.normalize(["ＡＢＣ Straße"], case_fold=False, nfkc=True) == ["ABC Straße"]
+
+
+def test_unknown_word_becomes_unk() -> None:
+    assert features.pieces("hello zzz", VOCAB) == ["hello", "[UNK]"]
+
+
+def test_max_tokens_cuts_long_sentences() -> None:
+    ids, lengths = features.token_ids(["hello " * 20], VOCAB, max_tokens=7, min_tokens=0)
+    assert ids.shape == (1, 7) and lengths.tolist() == [7]
+
+
+def test_split_words_agrees_with_fast_wordpiece() -> None:
+    sentences = ["it's a so-so film , isn't it ?", "the 1930s re-imagining (sort of)...",
+                 "café ! naïve--really ; 日本 x_y"]
+    words = [features.split_words(s) for s in sentences]
+    vocab = list(features.RESERVED) + sorted({w for ws in words for w in ws})
+    ids, lengths = features.token_ids(sentences, vocab, max_tokens=100, case_fold=False,
+                                      nfkc=False)
+    for row, expected in enumerate(words):
+        assert [vocab[i] for i in ids[row, : lengths[row]]] == expected
+
+
+def test_learned_vocab_keeps_frequent_words_and_covers_characters() -> None:
+    counts = Counter({"the": 50, "film": 20, "filming": 1, "films": 1, "rare": 1})
+    vocab = features.learn_wordpiece_vocab(counts, vocab_size=200, min_count=2)
+    assert vocab[:2] == ["[PAD]", "[UNK]"]
+    assert {"the", "film", "##g", "t"} <= set(vocab)
+    assert "rare" not in vocab and "filming" not in vocab
+    assert len(vocab) == len(set(vocab))
+    # every word can be tokenised without [UNK]: the alphabet is complete
+    assert "[UNK]" not in features.pieces("filming rare", vocab)
+
+
+def test_learned_vocab_respects_its_size() -> None:
+    counts = Counter({f"word{i}": 10 + i for i in range(500)})
+    vocab = features.learn_wordpiece_vocab(counts, vocab_size=100, min_count=2)
+    assert len(vocab) == 100
+    assert "word499" in vocab  # the most frequent whole words come first

@@ -1,0 +1,95 @@
+"""End to end through the host: a quick run, reloading the model, prediction, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnsuite import BadInputError, UsageError, get_manifest
+from cnnsuite._config import resolve_config
+from cnnsuite._runner import predict_run, run
+from cnnsuite_text import data
+from cnnsuite_text.plugin import TextPlugin
+
+
+def _plugin() -> TextPlugin:
+    return TextPlugin(get_manifest("text"))
+
+
+@pytest.mark.slow
+def test_quick_run_learns_negation_and_predicts_raw_sentences(tmp_path: Path) -> None:
+    result = run("text", quick=True, out=tmp_path)
+    assert result.metrics["accuracy"] >= 0.75  # generated reviews, 3% label noise
+    assert set(result.metrics) >= {"macro_f1", "confusion_matrix"}
+    run_dir = result.run_dir
+    for name in ("model.keras", "state.json", "metrics.json", "report.md",
+                 "confusion_matrix.png", "class_ngrams.png"):
+        assert (run_dir / name).exists(), name
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["vocab"][:2] == ["[PAD]", "[UNK]"] and state["tokenizer"]["case_fold"]
+
+    rows, rejected = predict_run(run_dir, ["The plot is WONDERFUL .", "", "the cast is dull ."])
+    assert [r["input"] for r in rows] == ["The plot is WONDERFUL .", "the cast is dull ."]
+    assert [r.reason for r in rejected] == ["empty sentence"]
+    assert all(0.0 <= r["probability"] <= 1.0 for r in rows)
+
+    # the saved vocabulary gives the same ids at prediction as in training
+    plugin = _plugin()
+    feats = plugin.featurize(plugin.read_inputs(["the plot is wonderful ."], state, {
+        "data": {"encoding": "auto", "fallback_encoding": "cp1252"}}), state, {})
+    vocab = state["vocab"]
+    assert [vocab[i] for i in feats.x[0] if i] == ["the", "plot", "is", "wonderful", "."]
+
+
+@pytest.mark.slow
+def test_one_class_only_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "only.train").write_text("".join(f"1 sentence {i}\n" for i in range(20)))
+    (tmp_path / "only.test").write_text("1 another\n")
+    with pytest.raises(BadInputError, match="one class only"):
+        run("text", data=str(tmp_path), quick=True, out=tmp_path / "runs")
+
+
+def test_cli_exit_code_2_on_unusable_data(tmp_path: Path) -> None:
+    from cnnsuite._cli import main
+
+    (tmp_path / "x.pos").write_text("\n")
+    (tmp_path / "x.neg").write_text("\n\n")
+    code = main(["run", "text", "--quick", "--data", str(tmp_path), "--out",
+                 str(tmp_path / "runs")])
+    assert code == 2
+
+
+def test_unseen_labels_and_empty_token_lists_are_rejected() -> None:
+    plugin = _plugin()
+    state = {"class_names": ["neg", "pos"], "vocab": ["[PAD]", "[UNK]", "good", "bad"],
+             "tokenizer": {"case_fold": True, "nfkc": True, "max_tokens": 10, "min_tokens": 5}}
+    from cnnsuite import Examples
+
+    examples = Examples(items=["good", "bad", "\u200b", "good good"],
+                        targets=np.array([2, 0, 1, 1]), class_names=["neg", "pos", "meh"])
+    feats = plugin.featurize(examples, state, {})
+    assert feats.y.tolist() == [0, 1] and feats.meta["index"].tolist() == [1, 3]
+    reasons = sorted(r.reason for r in feats.rejected)
+    assert any("'meh' was not seen in training" in r for r in reasons)
+    assert any("no tokens" in r for r in reasons)
+
+
+def test_cv_folds_partition_the_data() -> None:
+    plugin = _plugin()
+    config = resolve_config(get_manifest("text"), overrides=["split.cv_folds=5"])
+    examples = data.generated_reviews(100, seed=0)
+    tests = []
+    for fold in range(5):
+        config["split"]["fold"] = fold
+        splits = plugin.split(examples, config, seed=1)
+        assert len(splits["test"]) == 20 and len(splits["val"]) > 0
+        assert not set(splits["test"].ids) & set(splits["train"].ids)
+        tests += splits["test"].ids
+    assert sorted(tests) == sorted(examples.ids)
+    given = data.generated_reviews(10, seed=0)
+    given.subset = np.array(["train"] * 8 + ["test"] * 2, dtype=object)
+    with pytest.raises(UsageError, match="own test file"):
+        plugin.split(given, config, seed=1)
