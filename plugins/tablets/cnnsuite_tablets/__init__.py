@@ -16,8 +16,8 @@ manifest = Manifest(
     plugin="cnnsuite_tablets.plugin:TabletsPlugin",
     default_config={
         "data": {"periods": ["ur_iii", "old_babylonian", "neo_assyrian", "neo_babylonian"],
-                 "per_period": 60, "test_per_period": 25, "train_seed": 1, "test_seed": 2,
-                 "spacing": 0.5},
+                 "per_period": 50, "test_per_period": 25, "train_seed": 1, "test_seed": 2,
+                 "spacing": 0.6},
         "features": {"radii": [1.0, 2.0, 3.0], "ii_pitch": 0.5, "map_size": [104, 88],
                      "mm_per_pixel": 0.7, "points": 1024, "unit_mm": 1.0,
                      "max_faces": 3_000_000, "quality": False, "workers": 0},

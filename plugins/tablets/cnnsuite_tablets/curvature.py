@@ -48,9 +48,14 @@ def _corner_geometry(vertices: np.ndarray, faces: np.ndarray
     return angles, cot, sq_len, 0.5 * double_area
 
 
-def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray) -> sp.csr_matrix:
-    """The cotangent Laplacian L (n x n): (L x)_i = sum_j w_ij (x_j - x_i) / 2."""
-    _, cot, _, _ = _corner_geometry(vertices, faces)
+def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray,
+                        cot: np.ndarray | None = None) -> sp.csr_matrix:
+    """The cotangent Laplacian L (n x n): (L x)_i = sum_j w_ij (x_j - x_i) / 2.
+
+    `cot` (F, 3), the cotangent at each corner, is computed when not given.
+    """
+    if cot is None:
+        _, cot, _, _ = _corner_geometry(vertices, faces)
     n = len(vertices)
     # edge k joins corners k+1 and k+2, weighted by the cotangent at corner k
     i = faces[:, [1, 2, 0]].ravel()
@@ -62,9 +67,10 @@ def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray) -> sp.csr_matri
     return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
-def mixed_voronoi_area(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def mixed_voronoi_area(vertices: np.ndarray, faces: np.ndarray,
+                       geometry: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """The mixed Voronoi area of each vertex (Meyer et al. 2003); sums to the surface area."""
-    angles, cot, sq_len, area = _corner_geometry(vertices, faces)
+    angles, cot, sq_len, area = geometry or _corner_geometry(vertices, faces)
     # Voronoi share of corner k: (|e_{k+1}|^2 cot_{k+1} + |e_{k+2}|^2 cot_{k+2}) / 8
     voronoi = (sq_len[:, [1, 2, 0]] * cot[:, [1, 2, 0]]
                + sq_len[:, [2, 0, 1]] * cot[:, [2, 0, 1]]) / 8.0
@@ -96,7 +102,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return normals / np.maximum(norm, 1e-300)
 
 
-def mean_gaussian_curvature(vertices: np.ndarray, faces: np.ndarray
+def mean_gaussian_curvature(vertices: np.ndarray, faces: np.ndarray,
+                            normals: np.ndarray | None = None
                             ) -> tuple[np.ndarray, np.ndarray]:
     """Per-vertex mean curvature H = (k1 + k2) / 2 and Gaussian curvature K = k1 k2.
 

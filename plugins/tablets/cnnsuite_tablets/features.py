@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped whenever featurisation changes its output, so that cached features are redone.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 #: Per-side channels of the curvature maps; the reverse repeats them, then one mask.
 MAP_CHANNELS = ("mean", "gauss", "ii_small", "ii_mid", "ii_large", "height")
 
@@ -71,9 +71,12 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray | No
         raise ValueError("the mesh has non-finite vertex coordinates")
     if faces.min() < 0 or faces.max() >= len(vertices):
         raise ValueError("faces refer to vertices that do not exist")
+    low = vertices.min(axis=0)
     scale = float(np.ptp(vertices, axis=0).max()) or 1.0
-    key = np.round(vertices / (scale * 1e-7)).astype(np.int64)
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    # one int64 key per vertex: coordinates quantised to a millionth of the size
+    q = np.round((vertices - low) / (scale * 1e-6)).astype(np.int64)
+    key = (q[:, 0] * 1_000_003 + q[:, 1]) * 1_000_003 + q[:, 2]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     if quality is not None:
         counts = np.bincount(inverse, minlength=len(first))
@@ -84,8 +87,11 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray | No
     p = vertices[faces]
     area = 0.5 * np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
     faces = faces[distinct & (area > (scale * 1e-9) ** 2)]
-    _, unique_rows = np.unique(np.sort(faces, axis=1), axis=0, return_index=True)
-    faces = faces[np.sort(unique_rows)]
+    corners = np.sort(faces, axis=1)
+    order = np.lexsort(corners.T[::-1])
+    repeated = np.zeros(len(faces), dtype=bool)
+    repeated[order[1:]] = (np.diff(corners[order], axis=0) == 0).all(axis=1)
+    faces = faces[~repeated]
     if len(faces) == 0:
         raise ValueError("the mesh has only degenerate faces")
     n = len(vertices)
@@ -145,9 +151,9 @@ def normalise_pose(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 def vertex_features(vertices: np.ndarray, faces: np.ndarray, radii: Sequence[float],
-                    pitch: float) -> np.ndarray:
+                    pitch: float, normals: np.ndarray | None = None) -> np.ndarray:
     """(n, 5): mean curvature, Gaussian curvature and the volume fraction at three radii."""
-    mean, gauss = mean_gaussian_curvature(vertices, faces)
+    mean, gauss = mean_gaussian_curvature(vertices, faces, normals)
     fractions = integral_invariants(vertices, faces, radii, pitch=pitch)
     return np.column_stack([mean, gauss, fractions])
 
@@ -175,7 +181,8 @@ def _side_map(xy: np.ndarray, values: np.ndarray, shape: tuple[int, int], mm_per
 
 def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarray,
                   shape: tuple[int, int], mm_per_pixel: float,
-                  quality: np.ndarray | None = None) -> np.ndarray:
+                  quality: np.ndarray | None = None, normals: np.ndarray | None = None
+                  ) -> np.ndarray:
     """Orthographic maps of obverse (+z) and reverse (-z, turned over the y axis).
 
     `per_vertex` holds (mean, gauss, three volume fractions) per vertex; they are
@@ -226,7 +233,9 @@ def featurize_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray 
         raise ValueError(f"the surface is open ({open_edges} boundary vertices); volume "
                          "fractions need a closed mesh: fill its holes first")
     vertices = normalise_pose(vertices, faces) * float(settings["unit_mm"])
-    per_vertex = vertex_features(vertices, faces, settings["radii"], settings["ii_pitch"])
+    normals = vertex_normals(vertices, faces)
+    per_vertex = vertex_features(vertices, faces, settings["radii"], settings["ii_pitch"],
+                                 normals)
     if settings["quality"]:
         assert quality is not None
         spread = np.std(quality) or 1.0
@@ -234,10 +243,9 @@ def featurize_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray 
     else:
         quality = None
     maps = curvature_map(vertices, faces, per_vertex, tuple(settings["map_size"]),
-                         float(settings["mm_per_pixel"]), quality)
+                         float(settings["mm_per_pixel"]), quality, normals)
     rng = np.random.default_rng(seed)
     n_points = int(settings["points"])
-    normals = vertex_normals(vertices, faces)
     pick = rng.choice(len(vertices), n_points, replace=len(vertices) < n_points)
     points = np.column_stack([vertices[pick] / 50.0, normals[pick, 2:3],
                               np.arcsinh(per_vertex[pick, :2]),
