@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import platform
-import shutil
 import time
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
@@ -269,7 +268,7 @@ def fit_model(
     """Train with progress, early stopping, TensorBoard logs and resumable backups."""
     import keras
 
-    from ._progress import RichProgress
+    from ._callbacks import RichProgress, TimedBackup
 
     if train.y is None:
         raise RunError(f"plugin {plugin.name!r} gave training features without targets")
@@ -282,7 +281,7 @@ def fit_model(
     if not resuming:
         partial_history.unlink(missing_ok=True)
     callbacks: list[Any] = [
-        keras.callbacks.BackupAndRestore(str(run_dir / ".backup")),
+        TimedBackup(str(run_dir / ".backup"), float(config["train"]["backup_interval_s"])),
         keras.callbacks.CSVLogger(str(partial_history), append=True),
         keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False,
                                     profile_batch=0),
@@ -296,10 +295,14 @@ def fit_model(
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=0,
               shuffle=False)  # tf.data already shuffles, seeded
     history = _read_history(partial_history)
-    if partial_history.exists():
-        shutil.copyfile(partial_history, run_dir / ".history.csv.partial")
-        os.replace(run_dir / ".history.csv.partial", run_dir / "history.csv")
-        partial_history.unlink()
+    if history:
+        keys = list(history)
+        lines = [",".join(keys)] + [
+            ",".join(f"{history[k][i]:g}" if k == "epoch" else repr(history[k][i]) for k in keys)
+            for i in range(len(history[keys[0]]))
+        ]
+        atomic_write_text(run_dir / "history.csv", "\n".join(lines) + "\n")
+    partial_history.unlink(missing_ok=True)
     return history
 
 
@@ -308,6 +311,9 @@ def _read_history(path: Path) -> dict[str, list[float]]:
         return {}
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    # an interruption between backups re-runs a few epochs: keep each epoch's last row
+    by_epoch = {row.get("epoch", str(i)): row for i, row in enumerate(rows)}
+    rows = [by_epoch[k] for k in sorted(by_epoch, key=lambda e: float(e))]
     history: dict[str, list[float]] = {}
     for row in rows:
         for key, value in row.items():

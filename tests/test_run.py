@@ -63,7 +63,8 @@ class _Interrupt(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_interrupted_run_resumes_from_last_epoch(fake_plugins: Path, tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
-        run("tinygood", out=tmp_path, overrides=["train.epochs=4"], callbacks=[_Interrupt(2)])
+        run("tinygood", out=tmp_path, overrides=["train.epochs=4", "train.backup_interval_s=0"],
+            callbacks=[_Interrupt(2)])
     run_dir = next((tmp_path / "tinygood").iterdir())
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     assert not (run_dir / "metrics.json").exists()  # nothing looks complete
@@ -118,3 +119,14 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path) -> None:
         atomic_write_json(target, {"a": Unserialisable()})
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_history_keeps_last_row_of_repeated_epochs(tmp_path: Path) -> None:
+    from cnnsuite._runner import _read_history
+
+    path = tmp_path / "h.csv"
+    # epochs 1 and 2 ran, the run was killed before a backup, and resumed from epoch 1
+    path.write_text("epoch,loss\n0,0.9\n1,0.8\n2,0.7\n1,0.75\n2,0.65\n3,0.6\n")
+    history = _read_history(path)
+    assert history["epoch"] == [0, 1, 2, 3]
+    assert history["loss"] == [0.9, 0.75, 0.65, 0.6]
