@@ -232,5 +232,6 @@ class AnomalyPlugin(Plugin):
                lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         """Score points read one per line (``value`` or ``timestamp,value``) as they come."""
         sr = SRSettings.from_config(config)
-        yield from stream_scores(model, sr, float(config["detect"]["threshold"]), lines,
-                                 int(config["detect"]["max_batch"]))
+        det = config["detect"]
+        yield from stream_scores(model, sr, float(det["threshold"]), lines,
+                                 int(det["max_batch"]), int(det["stride"]))

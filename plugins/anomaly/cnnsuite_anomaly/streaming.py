@@ -2,9 +2,10 @@
 
 A reader thread pulls lines from the input; the scorer takes whatever has arrived (at
 most `max_batch` points) and scores it in one batched FFT and one model call. A slow
-source is scored point by point as each line arrives; a fast one in batches, so the
-latency stays bounded by one batch and throughput grows with the input rate. Each
-point's score depends only on the window that ends at it, never on the batching.
+source is scored point by point as each line arrives, each point the last of its own
+window; a fast one in batches, with one window every `stride` points as file scoring
+does, so the latency stays bounded by one batch and throughput grows with the input
+rate.
 """
 
 from __future__ import annotations
@@ -33,40 +34,48 @@ def parse_line(line: str) -> tuple[str | None, float]:
 
 
 class StreamScorer:
-    """Scores points one at a time against the window that ends at each."""
+    """Scores new points against windows that end at the newest of them.
 
-    def __init__(self, model: Any, sr: SRSettings, threshold: float) -> None:
+    A batch of k new points is covered by windows ending at the newest point and every
+    `stride` points before it; each point is scored by the window it is closest to the
+    end of, as file scoring does. A point that arrives alone is the last point of its
+    own window; with ``stride=1`` every point is, whatever the batching.
+    """
+
+    def __init__(self, model: Any, sr: SRSettings, stride: int) -> None:
         self.model = model
         self.sr = sr
-        self.threshold = float(threshold)
+        self.stride = max(1, int(stride))
         self.buffer = np.zeros(0)
-        self.seen = 0
 
     def score(self, values: np.ndarray) -> np.ndarray:
         """Scores of `values`, the points that follow all points scored so far."""
         length = self.sr.length
-        history = np.concatenate([self.buffer, np.asarray(values, dtype=np.float64)])
         n_new = len(values)
+        history = np.concatenate([self.buffer, np.asarray(values, dtype=np.float64)])
         need = length - 1 + n_new
         if len(history) < need:  # warming up: pad the first window with its first value
             history = np.concatenate([np.full(need - len(history), history[0]), history])
-        ends = np.arange(len(history) - n_new, len(history)) + 1
+        first = len(history) - n_new
+        ends = np.arange(len(history), first, -self.stride)[::-1]
         offsets = ends[:, None] - length + np.arange(length)[None, :]
         windows = history[offsets]
-        flat = np.ptp(windows, axis=1) == 0
         saliency = saliency_windows(windows, self.sr.q, self.sr.m, self.sr.kappa)
         probs = np.asarray(self.model(saliency.astype("float32"), training=False))
-        out = probs[:, length - 1].astype(np.float64)
-        out[flat] = 0.0
+        flat = np.ptp(windows, axis=1) == 0
+        points = np.arange(first, len(history))
+        window = np.searchsorted(ends, points, side="right")
+        position = points - (ends[window] - length)
+        out = probs[window, position].astype(np.float64)
+        out[flat[window]] = 0.0
         self.buffer = history[-(length - 1):]
-        self.seen += n_new
         return out
 
 
 def stream_scores(model: Any, sr: SRSettings, threshold: float, lines: Iterable[str],
-                  max_batch: int = 1024) -> Iterator[dict[str, Any]]:
+                  max_batch: int = 1024, stride: int = 32) -> Iterator[dict[str, Any]]:
     """One dict per input line: index, timestamp, value, score, flag (or an error)."""
-    scorer = StreamScorer(model, sr, threshold)
+    scorer = StreamScorer(model, sr, stride)
     inbox: queue.Queue[Any] = queue.Queue(maxsize=4 * max_batch)
 
     def read() -> None:

@@ -77,9 +77,11 @@ def test_stream_does_not_depend_on_batching(quick_run):
     loaded = open_run(quick_run.run_dir)
     sr = SRSettings.from_config(loaded.config)
     lines = [f"{v:.4f}" for v in np.cos(np.arange(250) / 7.0)]
-    one = [r["score"] for r in stream_scores(loaded.model, sr, 0.5, lines, max_batch=1)]
-    many = [r["score"] for r in stream_scores(loaded.model, sr, 0.5, lines, max_batch=64)]
-    assert np.allclose(one, many, atol=1e-5)
+    one = [r["score"] for r in stream_scores(loaded.model, sr, 0.5, lines, 1, stride=32)]
+    many = [r["score"] for r in stream_scores(loaded.model, sr, 0.5, lines, 64, stride=1)]
+    assert np.allclose(one, many, atol=1e-5)  # both: each point the last of its window
+    batched = [r["score"] for r in stream_scores(loaded.model, sr, 0.5, lines, 64, stride=32)]
+    assert len(batched) == 250 and np.all(np.isfinite(batched))
 
 
 def test_model_reloads_in_safe_mode(quick_run):
