@@ -10,10 +10,11 @@ __all__ = ["manifest"]
 
 manifest = Manifest(
     name="text",
-    summary="Sentence classification with Kim's CNN over a WordPiece vocabulary learned "
-            "from the data (tensorflow-text FastWordpieceTokenizer).",
+    summary="Sentence classification (Kim's CNN) and query-document retrieval (CLSM) over "
+            "a WordPiece vocabulary learned from the data (tensorflow-text).",
     plugin="cnnsuite_text.plugin:TextPlugin",
     default_config={
+        "task": "classify",
         "data": {"source": "generated", "n": 3000, "limit": 0, "files": "*", "format": "auto",
                  "encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
                  "label_column": "auto"},
@@ -21,12 +22,19 @@ manifest = Manifest(
                      "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 128, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "learning_rate": 0.001, "static": False},
+        "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
+                      "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
+                      "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
+                      "ks": [1, 5, 10]},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
     quick_config={"data": {"n": 1200, "limit": 1200}, "model": {"learning_rate": 0.003},
+                  "retrieval": {"n_queries": 250},
                   "train": {"epochs": 6, "patience": 3}},
     config_help={
+        "task": "'classify' (sentences to classes, Kim's CNN) or 'retrieve' (queries to "
+                "documents, CLSM twin encoder)",
         "data.source": "offline set when --data is not given: 'generated' (review sentences "
                        "made by cnnsuite_text.data.generated_reviews, negation included)",
         "data.n": "number of generated sentences",
@@ -53,6 +61,16 @@ manifest = Manifest(
         "model.max_norm": "max L2 norm of each class's weight vector (Kim: 3; 0: off)",
         "model.learning_rate": "Adam learning rate",
         "model.static": "keep pretrained vectors fixed (CNN-static) instead of fine-tuning",
+        "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
+        "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
+        "retrieval.document_column": "document column ('auto': document, doc, passage, text)",
+        "retrieval.relevance_column": "graded relevance column ('auto'; missing means 1)",
+        "retrieval.embedding_dim": "word-piece vector size of the encoder",
+        "retrieval.conv_maps": "maps of the width-3 convolution (CLSM: 300)",
+        "retrieval.semantic_dim": "size of the semantic vector compared by cosine (CLSM: 128)",
+        "retrieval.gamma": "softmax smoothing factor on the cosines (CLSM's gamma)",
+        "retrieval.learning_rate": "Adam learning rate of the retrieval model",
+        "retrieval.ks": "cut-offs k of NDCG@k and recall@k",
         "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "
                           "run each fold with split.fold",
         "split.fold": "which fold is the test split when split.cv_folds is set",
@@ -63,8 +81,10 @@ manifest = Manifest(
         "CSV / TSV with a header, JSON Lines, with text and label columns",
         "given splits: files named *train*, *dev*/*val*, *test* (a folder or a prefix path)",
         "any encoding: UTF-8, else data.fallback_encoding (cp1252) line by line",
-        "prediction: sentences as arguments, text files (one a line), or '-' for stdin",
+        "retrieval (task=retrieve): CSV / TSV / JSONL of query, document[, relevance] pairs",
+        "prediction: sentences as arguments, text files (one a line), or '-' for stdin; "
+        "retrieval: the query, then the documents (strings or files)",
     ),
     metrics=("accuracy (headline)", "macro F1", "per-class precision, recall, F1",
-             "confusion matrix"),
+             "confusion matrix", "retrieval: MRR (headline), NDCG@k, recall@k"),
 )

@@ -141,42 +141,53 @@ def _pick_column(names: list[str], wanted: str, preferred: tuple[str, ...], role
                         f"set data.{role}_column")
 
 
-def read_table(path: Path, cfg: dict[str, Any]) -> Labelled:
-    """CSV or TSV with a header row, or JSON Lines, with a text and a label column."""
-    out = Labelled()
+@dataclass
+class Table:
+    """The records of a CSV, TSV or JSON Lines file, with its column names."""
+
+    names: list[str]
+    rows: list[tuple[str, dict[str, Any]]]
+    rejected: list[Rejected] = field(default_factory=list)
+    encodings: Counter[str] = field(default_factory=Counter)
+
+
+def read_rows(path: Path, cfg: dict[str, Any]) -> Table:
+    """Records of a CSV / TSV file with a header row, or of a JSON Lines file."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         decoded = decode_lines(path, cfg["encoding"], cfg["fallback_encoding"])
-        out.rejected, out.encodings = decoded.rejected, decoded.encodings
-        rows: list[tuple[str, dict[str, Any]]] = []
+        table = Table([], [], decoded.rejected, decoded.encodings)
         for number, line in decoded.lines:
             try:
                 record = json.loads(line)
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
-                rows.append((f"{path.name}:{number}", record))
+                table.rows.append((f"{path.name}:{number}", record))
             except ValueError as exc:
-                out.rejected.append(Rejected(f"{path.name}:{number}", f"bad JSON: {exc}",
-                                             str(path)))
-        names = sorted({k for _, r in rows for k in r})
-    else:
-        raw = path.read_bytes()
-        tries = ["utf-8-sig", cfg["fallback_encoding"]] if cfg["encoding"] == "auto" \
-            else [cfg["encoding"]]
-        text = None
-        for name in tries:
-            try:
-                text = raw.decode(name)
-                out.encodings[name] += 1
-                break
-            except (UnicodeDecodeError, LookupError):
-                continue
-        if text is None:
-            raise BadInputError(f"{path}: undecodable as {' or '.join(tries)}; "
-                                "set data.encoding")
+                table.rejected.append(Rejected(f"{path.name}:{number}", f"bad JSON: {exc}",
+                                               str(path)))
+        table.names = sorted({k for _, r in table.rows for k in r})
+        return table
+    raw = path.read_bytes()
+    tries = ["utf-8-sig", cfg["fallback_encoding"]] if cfg["encoding"] == "auto" \
+        else [cfg["encoding"]]
+    for name in tries:
+        try:
+            text = raw.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         names = list(reader.fieldnames or [])
         rows = [(f"{path.name}:{i + 2}", dict(r)) for i, r in enumerate(reader)]
+        return Table(names, rows, encodings=Counter({name: 1}))
+    raise BadInputError(f"{path}: undecodable as {' or '.join(tries)}; set data.encoding")
+
+
+def read_table(path: Path, cfg: dict[str, Any]) -> Labelled:
+    """CSV or TSV with a header row, or JSON Lines, with a text and a label column."""
+    table = read_rows(path, cfg)
+    out = Labelled(rejected=table.rejected, encodings=table.encodings)
+    names, rows = table.names, table.rows
     text_col = _pick_column(names, cfg["text_column"], TEXT_COLUMNS, "text", path)
     label_col = _pick_column(names, cfg["label_column"], LABEL_COLUMNS, "label", path)
     for where, record in rows:

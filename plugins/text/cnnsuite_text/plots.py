@@ -37,8 +37,9 @@ def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
     """Loss and accuracy per epoch, training and validation."""
     if not history.get("loss"):
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+    keys = [k for k in ("loss", "accuracy") if history.get(k)]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
         for prefix, style in (("", "-"), ("val_", "--")):
             if history.get(prefix + key):
                 ax.plot(history[prefix + key], style, label=prefix + key)

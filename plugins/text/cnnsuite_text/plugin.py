@@ -26,19 +26,32 @@ from cnnsuite import (
     split_examples,
 )
 
-from . import data, metrics, plots
+from . import data, metrics, plots, retrieval
 from . import features as wordpiece
 from .model import build_kim_cnn
 
 
+def _retrieval(config: Config) -> bool:
+    task = str(config.get("task", "classify"))
+    if task not in ("classify", "retrieve"):
+        raise UsageError(f"task={task!r}: choose 'classify' or 'retrieve'")
+    return task == "retrieve"
+
+
 class TextPlugin(Plugin):
-    """Sentence classification with Kim's CNN over a learned WordPiece vocabulary."""
+    """Sentence classification (Kim's CNN) and query-document retrieval (CLSM) over a
+    WordPiece vocabulary learned from the training split."""
 
     def __init__(self, manifest: Any) -> None:
         super().__init__(manifest)
         self._model: keras.Model | None = None
 
     def load_data(self, source: str | None, config: Config) -> Examples:
+        if _retrieval(config):
+            if source is None:
+                return retrieval.generated_pairs(int(config["retrieval"]["n_queries"]),
+                                                 int(config["seed"]))
+            return retrieval.load_pairs(Path(source), config["data"], config["retrieval"])
         return data.load(source, config["data"], int(config["seed"]))
 
     def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
@@ -47,6 +60,8 @@ class TextPlugin(Plugin):
         folds, fold = int(split["cv_folds"]), int(split["fold"])
         if folds <= 1:
             return super().split(examples, config, seed)
+        if _retrieval(config):
+            raise UsageError("split.cv_folds is for classification; set split.cv_folds=0")
         if examples.subset is not None and np.any(examples.subset == "test"):
             raise UsageError("split.cv_folds is set but the data has its own test file; "
                              "cross-validate data without one, or set split.cv_folds=0")
@@ -60,13 +75,22 @@ class TextPlugin(Plugin):
         return split_examples(replace(examples, subset=subset), float(split["val"]), 0.0, seed)
 
     def fit_state(self, train: Examples, config: Config) -> State:
+        feat = config["features"]
+        if _retrieval(config):
+            texts = [q for q, _ in dict.fromkeys(train.items)] + [d for _, d in train.items]
+            tick = time.perf_counter()
+            vocab = wordpiece.learn_vocab_from_sentences(
+                texts, int(feat["vocab_size"]), int(feat["min_count"]),
+                bool(feat["case_fold"]), bool(feat["nfkc"]))
+            return {"task": "retrieval", "vocab": vocab,
+                    "tokenizer": self._tokenizer_settings(config),
+                    "vocab_learn_s": round(time.perf_counter() - tick, 4)}
         assert train.targets is not None and train.class_names is not None
         present = sorted(set(int(t) for t in train.targets))
         if len(present) < 2:
             only = train.class_names[present[0]] if present else "none"
             raise BadInputError(f"the training split has one class only ({only!r}); "
                                 "a classifier needs at least two")
-        feat = config["features"]
         tick = time.perf_counter()
         vocab = wordpiece.learn_vocab_from_sentences(
             list(train.items), int(feat["vocab_size"]), int(feat["min_count"]),
@@ -75,18 +99,40 @@ class TextPlugin(Plugin):
             "task": "classification",
             "class_names": [train.class_names[i] for i in present],
             "vocab": vocab,
-            "tokenizer": {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
-                          "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
-                          "min_tokens": max(int(w) for w in config["model"]["widths"]),
-                          "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK},
+            "tokenizer": self._tokenizer_settings(config),
             "vocab_learn_s": round(time.perf_counter() - tick, 4),
         }
 
-    def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+    @staticmethod
+    def _tokenizer_settings(config: Config) -> dict[str, Any]:
+        feat = config["features"]
+        return {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
+                "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
+                "min_tokens": max(int(w) for w in config["model"]["widths"]),
+                "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK}
+
+    @staticmethod
+    def _ids(texts: list[str], state: State) -> tuple[np.ndarray, np.ndarray]:
         tok = state["tokenizer"]
-        ids, lengths = wordpiece.token_ids(list(examples.items), state["vocab"],
-                                          int(tok["max_tokens"]), bool(tok["case_fold"]),
-                                          bool(tok["nfkc"]), int(tok["min_tokens"]))
+        return wordpiece.token_ids(texts, state["vocab"], int(tok["max_tokens"]),
+                                   bool(tok["case_fold"]), bool(tok["nfkc"]),
+                                   int(tok["min_tokens"]))
+
+    def _featurize_pairs(self, examples: Examples, state: State) -> Features:
+        q_ids, q_len = self._ids([q for q, _ in examples.items], state)
+        d_ids, d_len = self._ids([d for _, d in examples.items], state)
+        keep = (q_len > 0) & (d_len > 0)
+        rejected = [Rejected(examples.ids[i], "query or document has no tokens", "featurize")
+                    for i in np.flatnonzero(~keep)]
+        kept = np.flatnonzero(keep)
+        y = None if examples.targets is None else np.asarray(examples.targets)[kept]
+        return Features(x={"query": q_ids[kept], "document": d_ids[kept]}, y=y,
+                        rejected=rejected, meta={"index": kept})
+
+    def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+        if state["task"] == "retrieval":
+            return self._featurize_pairs(examples, state)
+        ids, lengths = self._ids(list(examples.items), state)
         keep = lengths > 0
         rejected = [Rejected(examples.ids[i], "no tokens after normalisation", "featurize")
                     for i in np.flatnonzero(~keep)]
@@ -112,8 +158,11 @@ class TextPlugin(Plugin):
                                                                int(config["seed"]))
             print(f"word vectors: {found} of {len(state['vocab'])} tokens found in {vectors}",
                   file=sys.stderr)
-        self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
-                                    config["model"], matrix)
+        if state["task"] == "retrieval":
+            self._model = retrieval.build_clsm(len(state["vocab"]), config["retrieval"])
+        else:
+            self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
+                                        config["model"], matrix)
         return self._model
 
     def batch_transform(self, config: Config, training: bool
@@ -123,20 +172,32 @@ class TextPlugin(Plugin):
 
         floor = max(int(w) for w in config["model"]["widths"])
 
+        def cut(ids: Any) -> Any:
+            longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1))
+            return ids[:, : tf.maximum(longest, floor)]
+
         def trim(x: Any, y: Any) -> tuple[Any, Any]:
-            longest = tf.reduce_max(tf.reduce_sum(tf.cast(x > 0, tf.int32), axis=1))
-            return x[:, : tf.maximum(longest, floor)], y
+            if isinstance(x, dict):
+                return {k: cut(v) for k, v in x.items()}, y
+            return cut(x), y
 
         return trim
 
     def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> Metrics:
         assert features.y is not None
+        if state["task"] == "retrieval":
+            pairs = [examples.items[int(i)] for i in features.meta["index"]]
+            return retrieval.ranking_metrics(np.asarray(y_pred), pairs, np.asarray(features.y),
+                                             [int(k) for k in config["retrieval"]["ks"]])
         return metrics.classification_metrics(np.asarray(features.y), np.asarray(y_pred),
                                               state["class_names"])
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
               state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
+        if state["task"] == "retrieval":
+            curves = plots.training_curves(out_dir / "training_curves.png", history)
+            return [curves] if curves else []
         assert features.y is not None and isinstance(features.x, np.ndarray)
         names = state["class_names"]
         matrix = np.asarray(metrics.classification_metrics(
@@ -153,8 +214,14 @@ class TextPlugin(Plugin):
         return written
 
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
-        """Each input is a sentence, a file of sentences (one a line), or '-' for stdin."""
+        """Each input is a sentence, a file of sentences (one a line), or '-' for stdin.
+
+        For retrieval, the first input is the query and the others are the documents to
+        rank (strings or files of one document a line).
+        """
         cfg = {**config["data"]}
+        if state["task"] == "retrieval":
+            return retrieval.read_query_and_documents(inputs, cfg)
         texts: list[str] = []
         ids: list[str] = []
         rejected: list[Rejected] = []
@@ -182,6 +249,15 @@ class TextPlugin(Plugin):
 
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
+        if state["task"] == "retrieval":
+            vectors = np.asarray(y_pred)
+            dim = vectors.shape[1] // 2
+            scores = np.sum(vectors[:, :dim] * vectors[:, dim:], axis=1)
+            ranked = [{"input": examples.ids[int(row)], "query": examples.items[int(row)][0],
+                       "cosine": float(score)}
+                      for row, score in zip(features.meta["index"], scores, strict=True)]
+            ranked.sort(key=lambda r: -r["cosine"])
+            return [{**r, "rank": i + 1} for i, r in enumerate(ranked)]
         names = state["class_names"]
         rows = []
         for row, probs in zip(features.meta["index"], np.asarray(y_pred), strict=True):
