@@ -223,6 +223,29 @@ def _report_rejected(rejected: list[Any]) -> None:
         stderr.print(f"[yellow]rejected {r.id}: {r.reason}[/]")
 
 
+@cli.command()
+@click.argument("plugin")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def check(ctx: click.Context, plugin: str, as_json: bool) -> None:
+    """Run the plugin contract's conformance checks on an installed PLUGIN."""
+    from ._checks import run_checks
+
+    results = run_checks(plugin, ctx.obj["disable"])
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in results], indent=2))
+    else:
+        table = Table(title=f"conformance of {plugin}")
+        for column in ("check", "result", "seconds", "reason"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(r.name, "[green]pass[/]" if r.ok else "[red]FAIL[/]",
+                          f"{r.seconds:.1f}", r.reason)
+        stdout.print(table)
+    if not all(r.ok for r in results):
+        raise SystemExit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning cnnsuite errors into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -242,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:
         if verbose:
             traceback.print_exc()

@@ -1,4 +1,11 @@
-"""A test kit for the host and for plugin authors.
+"""A test kit for the host and for plugin authors, also a pytest plugin (``pytest11``).
+
+`plugin_conformance` gives a plugin's own test suite the contract checks of
+``cnnsuite check`` in one line::
+
+    from cnnsuite.testing import plugin_conformance
+
+    test_conformance = plugin_conformance("myplugin")
 
 `write_distribution` installs a throw-away plugin distribution from source strings into
 a folder (modules plus a ``.dist-info`` with entry points), so that discovery finds it
@@ -7,9 +14,37 @@ once the folder is on ``sys.path`` or ``PYTHONPATH``: no pip, no network, no cle
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-__all__ = ["write_distribution"]
+__all__ = ["plugin_conformance", "write_distribution"]
+
+
+@cache
+def _results(plugin: str) -> dict[str, Any]:
+    from ._checks import run_checks
+
+    return {r.name: r for r in run_checks(plugin)}
+
+
+def plugin_conformance(plugin: str) -> Callable[[str], None]:
+    """A pytest test, parametrised over the contract checks, for an installed plugin.
+
+    The checks run once per plugin and process; each check is reported as its own test.
+    """
+    import pytest
+
+    from ._checks import CHECKS
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("check", CHECKS)
+    def test_conformance(check: str) -> None:
+        result = _results(plugin)[check]
+        assert result.ok, f"{plugin}: {check}: {result.reason}"
+
+    return test_conformance
 
 
 def write_distribution(

@@ -100,6 +100,39 @@ manifest = Manifest(name="tinyfuture", summary="Needs a newer host.",
 '''
 
 
+BAD_RELOAD_PLUGIN = GOOD_PLUGIN.replace("class TinyGood", "class TinyGoodBase") + '''
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_tinybadreload")
+class Scale(keras.layers.Layer):
+    """Multiplies by a factor that get_config forgets: reloads as a different model."""
+
+    def __init__(self, factor=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("factor", None)
+        return config
+
+
+class TinyBadReload(TinyGoodBase):
+    def build_model(self, features, state, config):
+        model = super().build_model(features, state, config)
+        inputs = keras.Input(features.x.shape[1:])
+        outputs = model(Scale(3.0)(inputs))
+        wrapped = keras.Model(inputs, outputs)
+        wrapped.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return wrapped
+'''
+
+
 def install_fake_plugins(root: Path) -> Path:
     """Write the good, broken and future-contract plugins as distributions under `root`."""
     write_distribution(root, "cnnsuite-tinygood", "0.3.0",
@@ -112,6 +145,12 @@ def install_fake_plugins(root: Path) -> Path:
     write_distribution(root, "cnnsuite-tinyfuture", "9.0.0",
                        {"tinyfuture": "cnnsuite_tinyfuture:manifest"},
                        {"cnnsuite_tinyfuture/__init__.py": textwrap.dedent(FUTURE_MANIFEST)})
+    write_distribution(root, "cnnsuite-tinybadreload", "0.1.0",
+                       {"tinybadreload": "cnnsuite_tinybadreload:manifest"},
+                       {"cnnsuite_tinybadreload/__init__.py": textwrap.dedent(GOOD_MANIFEST)
+                        .replace("tinygood", "tinybadreload")
+                        .replace("TinyGood", "TinyBadReload"),
+                        "cnnsuite_tinybadreload/plugin.py": textwrap.dedent(BAD_RELOAD_PLUGIN)})
     return root
 
 
@@ -122,6 +161,12 @@ def fake_plugins(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     root = install_fake_plugins(tmp_path_factory.mktemp("site"))
     monkeypatch.syspath_prepend(str(root))
     monkeypatch.setenv("PYTHONPATH", str(root))
+    write_distribution(root, "cnnsuite-tinybadreload", "0.1.0",
+                       {"tinybadreload": "cnnsuite_tinybadreload:manifest"},
+                       {"cnnsuite_tinybadreload/__init__.py": textwrap.dedent(GOOD_MANIFEST)
+                        .replace("tinygood", "tinybadreload")
+                        .replace("TinyGood", "TinyBadReload"),
+                        "cnnsuite_tinybadreload/plugin.py": textwrap.dedent(BAD_RELOAD_PLUGIN)})
     return root
 
 
