@@ -61,7 +61,7 @@ class StreamScorer:
         offsets = ends[:, None] - length + np.arange(length)[None, :]
         windows = history[offsets]
         saliency = saliency_windows(windows, self.sr.q, self.sr.m, self.sr.kappa)
-        probs = np.asarray(self.model(saliency.astype("float32"), training=False))
+        probs = np.asarray(self.model.predict_on_batch(saliency.astype("float32")))
         flat = np.ptp(windows, axis=1) == 0
         points = np.arange(first, len(history))
         window = np.searchsorted(ends, points, side="right")
