@@ -30,8 +30,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def ets_forecast(history: np.ndarray, season: int, horizon: int) -> tuple[np.ndarray, ...]:
     """ETS with additive errors; trend (damped) and season picked by AIC; 80% interval."""
+    import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    series = pd.Series(history)  # statsmodels' intervals need an index
     best: Any = None
     options = [(None, None), ("add", None)]
     if 1 < season and len(history) >= 3 * season:
@@ -39,7 +41,7 @@ def ets_forecast(history: np.ndarray, season: int, horizon: int) -> tuple[np.nda
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for trend, seasonal in options:
-            model = ETSModel(history, error="add", trend=trend, damped_trend=trend is not None,
+            model = ETSModel(series, error="add", trend=trend, damped_trend=trend is not None,
                              seasonal=seasonal, seasonal_periods=season if seasonal else None,
                              initialization_method="heuristic" if seasonal else "estimated")
             try:

@@ -20,11 +20,11 @@ manifest = Manifest(
             "freq": "",
             "max_gap": 20,
         },
-        "features": {"context": 64, "horizon": 8},
+        "features": {"context": 64, "horizon": 8, "max_windows": 300},
         "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
                   "dropout": 0.1, "gated": False, "hidden": 64,
-                  "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002},
-        "split": {"origins": 4, "stride": 0, "val_origins": 2},
+                  "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True},
+        "split": {"origins": 4, "stride": 0, "val_origins": 8, "val_stride": 1},
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
         "predict": {"horizon": 0, "output": ""},
     },
@@ -39,6 +39,8 @@ manifest = Manifest(
                         "longer gap the series is cut",
         "features.context": "past steps the model sees (the receptive field must cover it)",
         "features.horizon": "steps forecast at once (the trained horizon)",
+        "features.max_windows": "most training windows per series, evenly spaced (0: all); "
+                                "keeps long series from drowning short ones",
         "model.filters": "channels of every TCN block",
         "model.kernel_size": "width of the causal convolutions",
         "model.dilations": "dilation of each residual block (two convolutions each)",
@@ -48,11 +50,14 @@ manifest = Manifest(
         "model.quantiles": "quantiles forecast (must include 0.5; 0.1 and 0.9 give the 80% "
                            "interval)",
         "model.learning_rate": "Adam learning rate",
+        "model.calibrate": "after training, recalibrate the intervals on the validation "
+                           "windows (conformalized quantile regression)",
         "split.val": "unused: forecast splits by rolling origins (split.origins)",
         "split.test": "unused: forecast splits by rolling origins (split.origins)",
         "split.origins": "test forecast origins at the end of every series (rolling origin)",
         "split.stride": "steps between origins (0: the horizon)",
         "split.val_origins": "validation origins before the test period (early stopping)",
+        "split.val_stride": "steps between validation origins",
         "predict.horizon": "steps to forecast at prediction (0: the trained horizon; never "
                            "more)",
         "predict.output": "CSV file for the forecasts ('': <first input>.forecast.csv)",

@@ -19,6 +19,8 @@ from .data import Series
 
 #: Calendar covariates: sine and cosine of the phase in the year, the week and the day.
 CALENDAR = ("year_sin", "year_cos", "week_sin", "week_cos", "day_sin", "day_cos")
+#: Context channels: value (from the last, scaled), its one-step change, observed, calendar.
+N_CHANNELS = 3 + len(CALENDAR)
 
 
 @dataclass(frozen=True)
@@ -31,39 +33,47 @@ class Origins:
 
 
 def rolling_origins(length: int, horizon: int, n_test: int, stride: int,
-                    n_val: int) -> Origins:
+                    n_val: int, val_stride: int = 1) -> Origins:
     """The rolling-origin (backtest) cut of a series of `length` steps.
 
     The last test origin leaves exactly one horizon at the end; earlier ones step back by
-    `stride`. Validation origins sit before the first test origin with their horizons
-    ending by it, and training targets end at the first validation origin, so the test
-    period always comes after everything the model was fit or selected on.
+    `stride`. Validation origins, `val_stride` apart, sit before the first test origin
+    with their horizons ending by it, and training targets end at the first validation
+    origin, so the test period always comes after everything the model was fit or
+    selected on.
     """
     test = [length - horizon - (n_test - 1 - k) * stride for k in range(n_test)]
     first_test = test[0] if test else length
-    val = [first_test - horizon - (n_val - 1 - j) * stride for j in range(n_val)]
+    val = [first_test - horizon - (n_val - 1 - j) * val_stride for j in range(n_val)]
     train_end = val[0] if val else first_test
     return Origins(train_end, val, test)
 
 
-def min_length(context: int, horizon: int, n_test: int, stride: int, n_val: int) -> int:
+def min_length(context: int, horizon: int, n_test: int, stride: int, n_val: int,
+               val_stride: int = 1) -> int:
     """The fewest steps a series needs for one training window plus its val and test origins."""
     span = horizon + (n_test - 1) * stride if n_test else 0
-    val_span = horizon + (n_val - 1) * stride if n_val else 0
+    val_span = horizon + (n_val - 1) * val_stride if n_val else 0
     return context + horizon + val_span + span
 
 
 def split_series(series: list[Series], context: int, horizon: int, n_test: int, stride: int,
-                 n_val: int) -> dict[str, list[Series]]:
+                 n_val: int, val_stride: int = 1,
+                 max_windows: int = 0) -> dict[str, list[Series]]:
     """Each series cut into train, val and test copies, each with its origins.
 
     The train copy is truncated at the end of its training part, so nothing fit on it
-    (scales, weights) can see later values.
+    (scales, weights) can see later values. With `max_windows`, a long series gives at
+    most that many training origins, evenly spaced and ending at the latest, so that one
+    long series does not drown the short ones in a global model.
     """
     out: dict[str, list[Series]] = {"train": [], "val": [], "test": []}
     for s in series:
-        cut = rolling_origins(len(s), horizon, n_test, stride, n_val)
+        cut = rolling_origins(len(s), horizon, n_test, stride, n_val, val_stride)
         train_origins = list(range(context, cut.train_end - horizon + 1))
+        if 0 < max_windows < len(train_origins):
+            step = len(train_origins) / max_windows
+            train_origins = [train_origins[-1 - int(i * step)] for i in range(max_windows)][::-1]
         out["train"].append(_truncate(s, cut.train_end, train_origins))
         if cut.val:
             out["val"].append(_truncate(s, cut.val[-1] + horizon, cut.val))
@@ -136,10 +146,13 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         for o in s.origins:
             past = s.values[o - context:o]
             last = float(past[-1])
-            ctx = np.empty((context, 2 + len(CALENDAR)), dtype="float32")
+            ctx = np.empty((context, N_CHANNELS), dtype="float32")
             ctx[:, 0] = (past - last) / scale
-            ctx[:, 1] = s.observed[o - context:o]
-            ctx[:, 2:] = covariates[o - context:o]
+            # One-step changes: stationary and of order 1 for trending and level series alike.
+            ctx[0, 1] = 0.0
+            ctx[1:, 1] = np.diff(past) / scale
+            ctx[:, 2] = s.observed[o - context:o]
+            ctx[:, 3:] = covariates[o - context:o]
             ctx_rows.append(ctx)
             fut_rows.append(covariates[o:o + horizon])
             future = np.full(horizon, np.nan)
@@ -152,7 +165,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
             for key, value in (("series", index), ("origin", o), ("last", last),
                                ("scale", scale), ("actual", future), ("observed", seen)):
                 meta[key].append(value)
-    n_ch = 2 + len(CALENDAR)
+    n_ch = N_CHANNELS
     x = {
         "context": np.stack(ctx_rows) if ctx_rows else np.zeros((0, context, n_ch), "float32"),
         "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, len(CALENDAR)),

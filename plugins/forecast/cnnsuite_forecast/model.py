@@ -5,7 +5,11 @@ dilation with ReLU and dropout, and a residual connection (1x1 convolution when 
 width changes); dilations grow so the receptive field covers the context. WaveNet's
 gated units (van den Oord et al. 2016) are an option. The head follows DeepTCN (Chen et
 al. 2019): the last encoder step and the known future covariates give all horizon steps
-at once, one output per quantile, trained with the pinball loss.
+at once, one output per quantile, trained with the pinball loss. After training, the
+central intervals are recalibrated on the validation windows by conformalized quantile
+regression (CQR, Romano, Patterson and Candès 2019): each interval is widened (or
+narrowed) per horizon step by the quantile of its conformity scores that gives it its
+nominal coverage on data the weights were not fit on.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from cnnsuite import ConfigError
@@ -110,6 +115,76 @@ class MonotoneQuantiles(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class IntervalCalibration(keras.layers.Layer):
+    """Adds a per-step offset to each quantile (set after training by CQR); keeps order."""
+
+    def __init__(self, quantiles: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.quantiles = [float(q) for q in quantiles]
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.offset = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros",
+                                      trainable=False, name="offset")
+
+    def call(self, inputs: Any) -> Any:
+        return ops.sort(inputs + self.offset, axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "quantiles": self.quantiles}
+
+
+def conformal_offsets(y_true: np.ndarray, y_pred: np.ndarray,
+                      quantiles: Sequence[float]) -> np.ndarray:
+    """CQR offsets (H, Q): for each pair (q, 1 - q) and step, the conformity-score quantile.
+
+    The score of a window is max(lower - y, y - upper); moving both bounds out by its
+    ceil((n + 1)(1 - alpha)) / n quantile covers 1 - alpha of exchangeable new windows.
+    """
+    qs = [float(q) for q in quantiles]
+    offsets = np.zeros(y_pred.shape[1:], dtype="float32")
+    n = len(y_true)
+    for i, q in enumerate(qs):
+        if q >= 0.5 or (1.0 - q) not in [round(v, 10) for v in qs]:
+            continue
+        j = [round(v, 10) for v in qs].index(round(1.0 - q, 10))
+        scores = np.maximum(y_pred[:, :, i] - y_true, y_true - y_pred[:, :, j])
+        level = min(1.0, np.ceil((n + 1) * (1.0 - 2.0 * q)) / n)
+        shift = np.quantile(scores, level, axis=0, method="higher")
+        offsets[:, i] = -shift
+        offsets[:, j] = shift
+    return offsets
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class QuantileForecaster(keras.Model):
+    """The functional forecaster; `fit` ends by calibrating its intervals on the val data."""
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        history = super().fit(*args, **kwargs)
+        validation = kwargs.get("validation_data")
+        if validation is not None:
+            self.calibrate(validation)
+        return history
+
+    def calibrate(self, validation: Any) -> None:
+        """Set the interval offsets by CQR on `validation` ((x, y) or a dataset of them)."""
+        layer = self.get_layer("interval_calibration")
+        layer.offset.assign(np.zeros(layer.offset.shape, dtype="float32"))
+        if isinstance(validation, tuple):
+            xs, ys = [validation[0]], [validation[1]]
+        else:
+            xs, ys = [], []
+            for x, y in validation:
+                xs.append(x)
+                ys.append(y)
+        if not ys:
+            return
+        y_true = np.concatenate([np.asarray(y) for y in ys])
+        y_pred = np.concatenate([np.asarray(self.predict_on_batch(x)) for x in xs])
+        layer.offset.assign(conformal_offsets(y_true, y_pred, layer.quantiles))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class PinballLoss(keras.losses.Loss):
     """The quantile (pinball) loss averaged over quantiles and horizon steps."""
 
@@ -149,7 +224,10 @@ def build_tcn(context: int, channels: int, horizon: int, n_calendar: int,
     raw = keras.layers.Dense(horizon * len(quantiles), name="quantiles_raw")(hidden)
     raw = keras.layers.Reshape((horizon, len(quantiles)), name="per_step")(raw)
     outputs = MonotoneQuantiles(name="quantiles")(raw)
-    model = keras.Model({"context": past, "future": future}, outputs, name="tcn_forecaster")
+    if model_cfg["calibrate"]:
+        outputs = IntervalCalibration(quantiles, name="interval_calibration")(outputs)
+    model_class = QuantileForecaster if model_cfg["calibrate"] else keras.Model
+    model = model_class({"context": past, "future": future}, outputs, name="tcn_forecaster")
     model.compile(optimizer=keras.optimizers.Adam(float(model_cfg["learning_rate"]),
                                                   clipnorm=1.0),
                   loss=PinballLoss(quantiles))

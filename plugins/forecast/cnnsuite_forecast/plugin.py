@@ -28,30 +28,31 @@ from .data import Series
 from .model import build_tcn, check_receptive_field
 
 
-def _cut(config: Config) -> tuple[int, int, int, int, int]:
-    """(context, horizon, test origins, stride, val origins), checked."""
+def _cut(config: Config) -> tuple[int, int, int, int, int, int]:
+    """(context, horizon, test origins, stride, val origins, val stride), checked."""
     context = int(config["features"]["context"])
     horizon = int(config["features"]["horizon"])
     split = config["split"]
     n_test, n_val = int(split["origins"]), int(split["val_origins"])
     stride = int(split["stride"]) or horizon
-    if context < 1 or horizon < 1 or n_test < 1 or n_val < 0 or stride < 1:
-        raise ConfigError("features.context, features.horizon, split.origins and "
-                          "split.stride must be positive, split.val_origins >= 0")
+    val_stride = int(split["val_stride"])
+    if min(context, horizon, n_test, stride, val_stride) < 1 or n_val < 0:
+        raise ConfigError("features.context, features.horizon, split.origins, split.stride "
+                          "and split.val_stride must be positive, split.val_origins >= 0")
     if 0.5 not in [float(q) for q in config["model"]["quantiles"]]:
         raise ConfigError("model.quantiles must include 0.5 (the point forecast)")
-    return context, horizon, n_test, stride, n_val
+    return context, horizon, n_test, stride, n_val, val_stride
 
 
 class ForecastPlugin(Plugin):
     """Multi-series forecasting with a dilated causal CNN and quantile outputs."""
 
     def load_data(self, source: str | None, config: Config) -> Examples:
-        context, horizon, n_test, stride, n_val = _cut(config)
+        context, horizon, n_test, stride, n_val, val_stride = _cut(config)
         check_receptive_field(context, int(config["model"]["kernel_size"]),
                               config["model"]["dilations"])
         series, rejected = data.load(source, config["data"])
-        need = features.min_length(context, horizon, n_test, stride, n_val)
+        need = features.min_length(context, horizon, n_test, stride, n_val, val_stride)
         usable = []
         for s in series:
             if len(s) < need:
@@ -66,9 +67,10 @@ class ForecastPlugin(Plugin):
 
     def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
         """Rolling origin: every series' test origins come after its train and val parts."""
-        context, horizon, n_test, stride, n_val = _cut(config)
+        context, horizon, n_test, stride, n_val, val_stride = _cut(config)
         parts = features.split_series(list(examples.items), context, horizon, n_test, stride,
-                                      n_val)
+                                      n_val, val_stride,
+                                      int(config["features"]["max_windows"]))
         return {name: Examples(items=items, ids=[s.id for s in items], task="regression")
                 for name, items in parts.items()}
 

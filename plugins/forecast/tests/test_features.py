@@ -26,10 +26,16 @@ def _series(values: list[float], freq: str = "D", start: str = "2020-01-01") -> 
 
 
 def test_rolling_origins_known_cut() -> None:
-    cut = rolling_origins(100, horizon=5, n_test=3, stride=5, n_val=2)
+    cut = rolling_origins(100, horizon=5, n_test=3, stride=5, n_val=2, val_stride=5)
     assert cut.test == [85, 90, 95]
     assert cut.val == [75, 80]
     assert cut.train_end == 75
+
+
+def test_validation_origins_step_by_one_by_default() -> None:
+    cut = rolling_origins(100, horizon=5, n_test=3, stride=5, n_val=4)
+    assert cut.val == [77, 78, 79, 80]  # the last one's horizon 80..84 ends before 85
+    assert cut.train_end == 77
 
 
 def test_rolling_origins_stride_shorter_than_horizon() -> None:
@@ -40,9 +46,9 @@ def test_rolling_origins_stride_shorter_than_horizon() -> None:
 
 
 def test_min_length_fits_exactly_one_training_window() -> None:
-    need = min_length(context=10, horizon=5, n_test=3, stride=5, n_val=2)
+    need = min_length(context=10, horizon=5, n_test=3, stride=5, n_val=2, val_stride=5)
     assert need == 10 + 5 + 10 + 15
-    parts = split_series([_series(list(range(need)))], 10, 5, 3, 5, 2)
+    parts = split_series([_series(list(range(need)))], 10, 5, 3, 5, 2, 5)
     assert parts["train"][0].origins == [10]
 
 
@@ -84,8 +90,10 @@ def test_windows_known_values_and_inverse() -> None:
     s = _series([0, 2, 4, 6, 8, 10, 12, 14])
     s.origins = [4, 6]
     x, y, meta = make_windows([s], {"s": 2.0}, context=3, horizon=2)
-    assert x["context"].shape == (2, 3, 8) and x["future"].shape == (2, 2, 6)
+    assert x["context"].shape == (2, 3, 9) and x["future"].shape == (2, 2, 6)
     np.testing.assert_allclose(x["context"][0, :, 0], [-2, -1, 0])  # (v - last) / scale
+    np.testing.assert_allclose(x["context"][0, :, 1], [0, 1, 1])  # steps / scale
+    np.testing.assert_allclose(x["context"][0, :, 2], [1, 1, 1])  # observed
     np.testing.assert_allclose(y, [[1, 2], [1, 2]])
     np.testing.assert_allclose(meta["last"], [6, 10])
     np.testing.assert_allclose(to_original(y, meta["last"], meta["scale"]),
@@ -99,3 +107,10 @@ def test_windows_for_prediction_scale_new_series_by_its_history() -> None:
     assert y is None
     assert meta["scale"][0] == pytest.approx(2.5)
     assert np.isnan(meta["actual"]).all()
+
+
+def test_max_windows_spaces_training_origins_ending_at_the_latest() -> None:
+    parts = split_series([_series(list(range(100)))], context=10, horizon=5, n_test=1,
+                         stride=5, n_val=0, max_windows=4)
+    assert parts["train"][0].origins == [30, 50, 70, 90]
+    assert parts["test"][0].origins == [95]

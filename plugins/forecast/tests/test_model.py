@@ -12,15 +12,17 @@ from cnnsuite import ConfigError
 from cnnsuite_forecast.model import (
     MonotoneQuantiles,
     PinballLoss,
+    QuantileForecaster,
     TCNBlock,
     build_tcn,
     check_receptive_field,
+    conformal_offsets,
     receptive_field,
 )
 
 MODEL_CFG = {"filters": 8, "kernel_size": 3, "dilations": [1, 2, 4], "dropout": 0.0,
              "gated": False, "hidden": 8, "quantiles": [0.1, 0.5, 0.9],
-             "learning_rate": 0.01}
+             "learning_rate": 0.01, "calibrate": False}
 
 
 def test_receptive_field_formula() -> None:
@@ -84,3 +86,29 @@ def test_model_saves_and_reloads_in_safe_mode(tmp_path: Path) -> None:
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(again.predict(x, verbose=0), before, atol=1e-6)
     assert isinstance(again.loss, PinballLoss)
+
+
+def test_conformal_offsets_hand_computed() -> None:
+    y_true = np.zeros((9, 1))
+    # interval [-1, 1] around 0; scores max(lower - y, y - upper) = -1 + shifts below
+    shifts = np.arange(9.0)
+    y_pred = np.stack([-1 - shifts, np.zeros(9), 1 - shifts], axis=-1)[:, None, :]
+    offsets = conformal_offsets(y_true, y_pred, [0.1, 0.5, 0.9])
+    # scores are max(-1 - s, s - 1) = s - 1 for s >= 0; level ceil(10 * 0.8) / 9 = 8/9
+    expected = np.quantile(shifts - 1, 8 / 9, method="higher")
+    np.testing.assert_allclose(offsets[0], [-expected, 0.0, expected])
+
+
+def test_calibrated_model_covers_validation_and_reloads(tmp_path: Path) -> None:
+    model = build_tcn(16, 8, 4, 6, {**MODEL_CFG, "calibrate": True})
+    assert isinstance(model, QuantileForecaster)
+    rng = np.random.default_rng(4)
+    x = {"context": rng.normal(size=(100, 16, 8)).astype("float32"),
+         "future": rng.normal(size=(100, 4, 6)).astype("float32")}
+    y = rng.normal(size=(100, 4)).astype("float32")
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    pred = model.predict(x, verbose=0)
+    assert np.mean((y >= pred[..., 0]) & (y <= pred[..., 2])) >= 0.8
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(again.predict(x, verbose=0), pred, atol=1e-6)
