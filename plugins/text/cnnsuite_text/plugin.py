@@ -130,7 +130,7 @@ class TextPlugin(Plugin):
                         rejected=rejected, meta={"index": kept})
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             return self._featurize_pairs(examples, state)
         ids, lengths = self._ids(list(examples.items), state)
         keep = lengths > 0
@@ -158,7 +158,7 @@ class TextPlugin(Plugin):
                                                                int(config["seed"]))
             print(f"word vectors: {found} of {len(state['vocab'])} tokens found in {vectors}",
                   file=sys.stderr)
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             self._model = retrieval.build_clsm(len(state["vocab"]), config["retrieval"])
         else:
             self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
@@ -186,7 +186,7 @@ class TextPlugin(Plugin):
     def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> Metrics:
         assert features.y is not None
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             pairs = [examples.items[int(i)] for i in features.meta["index"]]
             return retrieval.ranking_metrics(np.asarray(y_pred), pairs, np.asarray(features.y),
                                              [int(k) for k in config["retrieval"]["ks"]])
@@ -195,7 +195,7 @@ class TextPlugin(Plugin):
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
               state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             curves = plots.training_curves(out_dir / "training_curves.png", history)
             return [curves] if curves else []
         assert features.y is not None and isinstance(features.x, np.ndarray)
@@ -220,7 +220,7 @@ class TextPlugin(Plugin):
         rank (strings or files of one document a line).
         """
         cfg = {**config["data"]}
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             return retrieval.read_query_and_documents(inputs, cfg)
         texts: list[str] = []
         ids: list[str] = []
@@ -249,7 +249,7 @@ class TextPlugin(Plugin):
 
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
-        if state["task"] == "retrieval":
+        if state.get("task") == "retrieval":
             vectors = np.asarray(y_pred)
             dim = vectors.shape[1] // 2
             scores = np.sum(vectors[:, :dim] * vectors[:, dim:], axis=1)
