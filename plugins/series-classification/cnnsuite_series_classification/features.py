@@ -42,7 +42,10 @@ def trim_trailing_missing(series: np.ndarray) -> np.ndarray:
 
 def fill_missing(series: np.ndarray) -> np.ndarray:
     """Linear interpolation of NaN within each channel; rejects hopeless series."""
-    series = trim_trailing_missing(np.asarray(series, dtype="float64"))
+    series = np.asarray(series, dtype="float64")
+    if series.size and np.all(np.isnan(series)):
+        raise UnusableSeries("series has no observed values (all NaN)")
+    series = trim_trailing_missing(series)
     if series.shape[1] < MIN_POINTS:
         raise UnusableSeries(f"series has {series.shape[1]} time step(s); at least "
                              f"{MIN_POINTS} are needed")
