@@ -9,7 +9,17 @@ from typing import Any
 import keras
 import numpy as np
 
-from cnnsuite import BadInputError, Config, Examples, Features, Metrics, Plugin, Rejected, State
+from cnnsuite import (
+    BadInputError,
+    Config,
+    ConfigError,
+    Examples,
+    Features,
+    Metrics,
+    Plugin,
+    Rejected,
+    State,
+)
 
 from . import data, features, metrics, plots
 from .curvature import mean_gaussian_curvature
@@ -39,7 +49,10 @@ class TabletsPlugin(Plugin):
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         kind = config["model"]["kind"]
         if kind not in ("cnn", "pointnet"):
-            raise BadInputError(f"model.kind must be 'cnn' or 'pointnet', not {kind!r}")
+            raise ConfigError(f"model.kind must be 'cnn' or 'pointnet', not {kind!r}")
+        if len(config["features"]["radii"]) != 3:
+            raise ConfigError(f"features.radii must list three radii, not "
+                              f"{config['features']['radii']}")
         results = features.featurize_all(list(examples.items), config["features"],
                                          data.read_item, int(config["features"]["workers"]))
         kept = [i for i, r in enumerate(results) if not isinstance(r, str)]
@@ -79,12 +92,12 @@ class TabletsPlugin(Plugin):
         seed = int(config["seed"])
         is_cnn = config["model"]["kind"] == "cnn"
 
+        @tf.autograph.experimental.do_not_convert  # plain tensor code; no Python control flow
         def turn(x: Any, y: Any) -> tuple[Any, Any]:
             # a half turn in the tablet's plane: pose normalisation cannot tell it apart
             flip = tf.random.uniform([tf.shape(x)[0]], seed=seed) < 0.5
-            if is_cnn:
-                turned = tf.reverse(x, axis=[1, 2])
-                return tf.where(flip[:, None, None, None], turned, x), y
+            if is_cnn:  # fixed when the pipeline is built
+                return tf.where(flip[:, None, None, None], tf.reverse(x, axis=[1, 2]), x), y
             sign = tf.constant([-1.0, -1.0] + [1.0] * 7, dtype=x.dtype)
             return tf.where(flip[:, None, None], x * sign, x), y
 
