@@ -218,7 +218,7 @@ class AnomalyPlugin(Plugin):
                 "points": len(s),
                 "alarms": len(alarms),
                 "max_score": float(sc["srcnn"].max()) if len(s) else 0.0,
-                "alarm_times": [s.timestamp(int(i)) for i in alarms[:100]],
+                "alarm_times": [s.timestamp(int(i)) for i in alarms[:20]],
             }
             if s.labels is not None:
                 counts = metrics.delay_counts(sc["srcnn"] > threshold, s.labels, delay)

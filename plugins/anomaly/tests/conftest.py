@@ -11,11 +11,9 @@ def _private_cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     """A finished ``cnnsuite run anomaly --quick`` (trained once per module)."""
-    import os
-
     from cnnsuite._runner import run
 
     out = tmp_path_factory.mktemp("runs")
-    os.environ.setdefault("CNNSUITE_CACHE_DIR", str(out / "cache"))
-    return run("anomaly", quick=True, out=out)
-
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNSUITE_CACHE_DIR", str(out / "cache"))
+        yield run("anomaly", quick=True, out=out)
