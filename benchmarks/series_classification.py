@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     model = cfg["model"]
     print(f"\nCNN: {model['architecture']}, width {model['width']}, ensemble "
           f"{model['ensemble']}, {cfg['train']['epochs']} epochs, batch "
-          f"{cfg['train']['batch_size']}; {os.cpu_count()} CPU cores\n")
+          f"{cfg['train']['batch_size']}, max length {cfg['features']['max_length']} "
+          f"(--set {' '.join(args.overrides) or 'none'}); {os.cpu_count()} CPU cores\n")
     print("| data set | train/test | length x ch | CNN acc % | 1-NN DTW % | ROCKET % | "
           "InceptionTime (published) % | CNN train s | ROCKET train s | CNN/ROCKET time |")
     print("|---|---|---|---|---|---|---|---|---|---|")
