@@ -15,15 +15,15 @@ manifest = Manifest(
     default_config={
         "data": {"dataset": "GunPoint"},
         "features": {"normalise": "series", "length_policy": "resample", "length": 0,
-                     "max_length": 0},
+                     "max_length": 256},
         "augment": {"window_slice": 0.0, "jitter": 0.0, "scale": 0.0},
-        "model": {"architecture": "fcn", "width": 0.5, "depth": 6,
+        "model": {"architecture": "fcn", "width": 0.25, "depth": 6,
                   "inception_kernels": [39, 19, 9], "ensemble": 1, "learning_rate": 0.003,
                   "label_smoothing": 0.0},
         "split": {"val": 0.0, "test": 0.3},
-        "train": {"epochs": 300, "batch_size": 16, "patience": 0},
+        "train": {"epochs": 100, "batch_size": 16, "patience": 0},
     },
-    quick_config={"model": {"width": 0.25}, "train": {"epochs": 15}},
+    quick_config={"train": {"epochs": 15}},
     config_help={
         "data.dataset": "bundled UCR/UEA set used when --data is not given: GunPoint, "
                         "ArrowHead, ItalyPowerDemand, OSULeaf, ACSF1, PickupGestureWiimoteZ, "
@@ -52,7 +52,8 @@ manifest = Manifest(
         "aeon/sktime .ts (uni- or multivariate, equal or unequal length, '?' missing)",
         "UCR 2018 .tsv: label first, then the values, tab separated (NaN-padded tails)",
         "ARFF (UCR univariate and UEA relational multivariate), via aeon",
-        "long-form CSV or Parquet: series_id, [time], one column per channel, [label]",
+        "long-form CSV or Parquet: series_id, time (optional), one column per channel, "
+        "label (optional)",
         "<name>_TRAIN.<ext> with <name>_TEST.<ext> (file or folder) keeps the official split",
         "prediction: any of the above, or .npy shaped (time,), (series, time) or "
         "(series, channels, time)",
