@@ -224,6 +224,19 @@ def _report_rejected(rejected: list[Any]) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
+              help="Where to write it (default: ./cnnsuite-NAME).")
+def new(name: str, directory: Path | None) -> None:
+    """Write a new, installable plugin distribution NAME that works out of the box."""
+    from ._scaffold import new_plugin
+
+    target = new_plugin(name, directory)
+    stdout.print(f"wrote plugin {name!r} in {target}; next: pip install -e {target} && "
+                 f"cnnsuite check {name}")
+
+
+@cli.command()
 @click.argument("plugin")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
