@@ -137,7 +137,14 @@ def _read_long(path: Path) -> tuple[list[np.ndarray], list[str] | None]:
     """Long form: one row per (series, time step), channels as columns."""
     import pandas as pd
 
-    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    if path.suffix.lower() == ".parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError:
+            raise BadInputError(f"{path}: reading Parquet needs pyarrow "
+                                "('pip install pyarrow'), or give the table as CSV") from None
+    else:
+        frame = pd.read_csv(path)
     if LONG_ID not in frame.columns:
         raise BadInputError(
             f"{path}: long form needs a {LONG_ID!r} column (found {list(frame.columns)}); "

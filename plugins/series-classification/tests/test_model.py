@@ -34,16 +34,16 @@ def _bumps(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
                                                         ("inception", 2)])
 def test_network_learns_and_reloads(architecture: str, ensemble: int, tmp_path: Path) -> None:
     keras.utils.set_random_seed(0)
-    x, y = _bumps(160, 0)
-    x_test, y_test = _bumps(100, 1)
+    x, y = _bumps(128, 0)
+    x_test, y_test = _bumps(80, 1)
     cfg = {**CONFIG, "architecture": architecture, "ensemble": ensemble}
-    model = build_classifier((48, 1), 2, cfg, steps_per_epoch=10, epochs=8)
+    model = build_classifier((48, 1), 2, cfg, steps_per_epoch=8, epochs=8)
     targets = np.eye(2)[y]
     if ensemble > 1:
         targets = np.repeat(targets[:, None, :], ensemble, axis=1)
     model.fit(x, targets, epochs=8, batch_size=16, verbose=0)
     probs = member_mean(model.predict(x_test, verbose=0))
-    assert probs.shape == (100, 2)
+    assert probs.shape == (80, 2)
     assert np.mean(probs.argmax(1) == y_test) >= 0.9
     path = tmp_path / "model.keras"
     model.save(path)
@@ -52,7 +52,7 @@ def test_network_learns_and_reloads(architecture: str, ensemble: int, tmp_path: 
                                model.predict(x_test, verbose=0), atol=1e-5)
     if architecture == "fcn":
         maps = class_activation_maps(model, x_test, y_test)
-        assert maps.shape == (100, 48)
+        assert maps.shape == (80, 48)
         peaks = maps.argmax(axis=1)
         # the map of the true class peaks in the half that holds its pattern
         in_half = np.where(y_test == 0, peaks < 24, peaks >= 24)
