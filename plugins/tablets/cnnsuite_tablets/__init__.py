@@ -28,8 +28,8 @@ manifest = Manifest(
         "train": {"epochs": 40, "batch_size": 16, "patience": 10},
     },
     quick_config={
-        "data": {"per_period": 8, "test_per_period": 3, "spacing": 0.8},
-        "features": {"ii_pitch": 0.8, "map_size": [64, 56], "mm_per_pixel": 1.1,
+        "data": {"per_period": 6, "test_per_period": 2, "spacing": 0.9},
+        "features": {"ii_pitch": 0.9, "map_size": [56, 48], "mm_per_pixel": 1.3,
                      "points": 256},
         "model": {"filters": [8, 16], "dense": 16},
         "train": {"epochs": 2},

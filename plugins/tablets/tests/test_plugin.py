@@ -13,7 +13,8 @@ from cnnsuite import BadInputError
 from cnnsuite._runner import predict_run, run
 from cnnsuite_tablets.generator import generate_tablet, tablet_specs
 
-TINY = ["data.per_period=4", "data.test_per_period=2", "features.workers=2"]
+TINY = ["data.per_period=3", "data.test_per_period=1", "data.spacing=1.0",
+        "features.ii_pitch=1.0", "features.map_size=[40, 32]", "features.mm_per_pixel=2.0"]
 
 
 def export_tablets(folder: Path, periods: list[str], seed: int) -> list[Path]:
@@ -28,14 +29,15 @@ def export_tablets(folder: Path, periods: list[str], seed: int) -> list[Path]:
 
 @pytest.mark.slow
 def test_quick_cnn_run_reloads_and_predicts_mesh_files(tmp_path):
-    result = run("tablets", quick=True, overrides=TINY, out=tmp_path / "runs")
+    result = run("tablets", quick=True, overrides=TINY + ["features.workers=2"],
+                 out=tmp_path / "runs")
     run_dir = result.run_dir
     for name in ("model.keras", "metrics.json", "confusion_matrix.png", "curvature_maps.png",
                  "curvature_rendering.png", "report.md"):
         assert (run_dir / name).exists(), name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["headline"]["name"] == "accuracy" and "macro_f1" in metrics
-    assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n_test"] == 8
+    assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n_test"] == 4
 
     paths = export_tablets(tmp_path, ["ur_iii", "neo_assyrian"], seed=99)
     (tmp_path / "broken.ply").write_bytes(b"ply\nthis is not a mesh")
@@ -52,7 +54,7 @@ def test_quick_cnn_run_reloads_and_predicts_mesh_files(tmp_path):
 
 @pytest.mark.slow
 def test_quick_pointnet_run_trains_from_cached_features(tmp_path):
-    overrides = TINY + ["model.kind=pointnet"]
+    overrides = TINY + ["model.kind=pointnet", "features.workers=1"]
     first = run("tablets", quick=True, overrides=overrides, out=tmp_path / "runs")
     again = run("tablets", quick=True, overrides=overrides, out=tmp_path / "runs")
     assert not any(first.metrics["feature_cache_hit"].values())
