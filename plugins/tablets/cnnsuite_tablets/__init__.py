@@ -43,7 +43,8 @@ manifest = Manifest(
         "data.test_seed": "generator seed of the test tablets (must differ from train_seed)",
         "data.spacing": "vertex spacing of generated meshes, mm",
         "features.radii": "three ball radii of the integral invariants (volume fractions), mm",
-        "features.ii_pitch": "voxel size of the occupancy grid for the volume fractions, mm",
+        "features.ii_pitch": "voxel size of the occupancy grid for the smallest radius, mm "
+                             "(larger radii: proportionally coarser)",
         "features.map_size": "[height, width] of the curvature maps, pixels",
         "features.mm_per_pixel": "map scale; larger tablets are shrunk to fit",
         "features.points": "points sampled per tablet for the PointNet",

@@ -29,35 +29,38 @@ __all__ = [
 ]
 
 
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b)
+
+
 def _corner_geometry(vertices: np.ndarray, faces: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per face: corner angles, corner cotangents, squared edge lengths, areas.
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per face: corner angles, corner cotangents, squared edge lengths, areas, normals.
 
-    Corner k of a face is opposite edge k, the edge from corner k+1 to corner k+2.
+    Corner k of a face is opposite edge k, the edge from corner k+1 to corner k+2. The
+    normals are not normalised (their length is twice the area).
     """
-    p = vertices[faces]  # (F, 3, 3)
-    e = np.stack([p[:, 2] - p[:, 1], p[:, 0] - p[:, 2], p[:, 1] - p[:, 0]], axis=1)
-    cross = np.cross(e[:, 1], e[:, 2])
-    double_area = np.linalg.norm(cross, axis=1)
-    # corner k lies between edges k+1 and k+2 (pointing away from it: -e[k+2] and e[k+1])
-    dots = -np.einsum("fkd,fkd->fk", e[:, [1, 2, 0]], e[:, [2, 0, 1]])
-    safe = np.maximum(double_area, 1e-300)[:, None]
-    cot = dots / safe
+    p0, p1, p2 = (vertices[faces[:, k]] for k in range(3))
+    e0, e1, e2 = p2 - p1, p0 - p2, p1 - p0
+    cross = np.cross(e1, e2)
+    double_area = np.sqrt(_rowdot(cross, cross))
+    # the angle at corner k lies between the two edges that leave it
+    dots = -np.column_stack([_rowdot(e1, e2), _rowdot(e2, e0), _rowdot(e0, e1)])
+    cot = dots / np.maximum(double_area, 1e-300)[:, None]
     angles = np.arctan2(double_area[:, None], dots)
-    sq_len = np.einsum("fkd,fkd->fk", e, e)
-    return angles, cot, sq_len, 0.5 * double_area
+    sq_len = np.column_stack([_rowdot(e0, e0), _rowdot(e1, e1), _rowdot(e2, e2)])
+    return angles, cot, sq_len, 0.5 * double_area, cross
 
 
-def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray,
-                        cot: np.ndarray | None = None) -> sp.csr_matrix:
-    """The cotangent Laplacian L (n x n): (L x)_i = sum_j w_ij (x_j - x_i) / 2.
+def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray) -> sp.csr_matrix:
+    """The cotangent Laplacian as a SciPy sparse matrix: (L x)_i = sum_j w_ij (x_j - x_i).
 
-    `cot` (F, 3), the cotangent at each corner, is computed when not given.
+    w_ij is half the sum of the cotangents of the two angles opposite edge ij. The
+    curvature functions apply the same operator matrix-free (`_laplacian_times`),
+    which is faster than assembling this matrix for a single product.
     """
-    if cot is None:
-        _, cot, _, _ = _corner_geometry(vertices, faces)
+    cot = _corner_geometry(vertices, faces)[1]
     n = len(vertices)
-    # edge k joins corners k+1 and k+2, weighted by the cotangent at corner k
     i = faces[:, [1, 2, 0]].ravel()
     j = faces[:, [2, 0, 1]].ravel()
     w = 0.5 * cot.ravel()
@@ -67,39 +70,65 @@ def cotangent_laplacian(vertices: np.ndarray, faces: np.ndarray,
     return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
+def _laplacian_times(faces: np.ndarray, cot: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """L x for the cotangent Laplacian, accumulated per edge with bincount."""
+    n = len(x)
+    out = np.zeros_like(x)
+    for k in range(3):
+        i, j = faces[:, (k + 1) % 3], faces[:, (k + 2) % 3]
+        flow = (x[j] - x[i]) * (0.5 * cot[:, k])[:, None]
+        for c in range(x.shape[1]):
+            out[:, c] += np.bincount(i, flow[:, c], n) - np.bincount(j, flow[:, c], n)
+    return out
+
+
+def _scatter(faces: np.ndarray, per_corner: np.ndarray, n: int) -> np.ndarray:
+    """Sum per-corner values (F, 3) into their vertices."""
+    return np.bincount(faces.ravel(), weights=per_corner.ravel(), minlength=n)
+
+
 def mixed_voronoi_area(vertices: np.ndarray, faces: np.ndarray,
                        geometry: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """The mixed Voronoi area of each vertex (Meyer et al. 2003); sums to the surface area."""
-    angles, cot, sq_len, area = geometry or _corner_geometry(vertices, faces)
+    angles, cot, sq_len, area, _ = geometry or _corner_geometry(vertices, faces)
     # Voronoi share of corner k: (|e_{k+1}|^2 cot_{k+1} + |e_{k+2}|^2 cot_{k+2}) / 8
     voronoi = (sq_len[:, [1, 2, 0]] * cot[:, [1, 2, 0]]
                + sq_len[:, [2, 0, 1]] * cot[:, [2, 0, 1]]) / 8.0
     obtuse = angles > np.pi / 2
     any_obtuse = obtuse.any(axis=1, keepdims=True)
     share = np.where(any_obtuse, np.where(obtuse, area[:, None] / 2, area[:, None] / 4), voronoi)
-    return np.bincount(faces.ravel(), weights=share.ravel(), minlength=len(vertices))
+    return _scatter(faces, share, len(vertices))
 
 
 def boundary_vertices(faces: np.ndarray, n_vertices: int) -> np.ndarray:
-    """A boolean mask of vertices on an open boundary (an edge used by one face only)."""
-    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    key = edges[:, 0].astype(np.int64) * n_vertices + edges[:, 1]
-    uniq, counts = np.unique(key, return_counts=True)
-    single = uniq[counts == 1]
-    mask = np.zeros(n_vertices, dtype=bool)
-    mask[single // n_vertices] = True
-    mask[single % n_vertices] = True
-    return mask
+    """A boolean mask of vertices on an open boundary or where the winding flips.
+
+    On a closed, consistently oriented surface every half-edge i -> j has its twin
+    j -> i, so each vertex has the same neighbours going out as coming in; comparing
+    the sums of their indices and squared indices finds the vertices where that fails,
+    in linear time (no sort).
+    """
+    n = int(n_vertices)
+    src = faces.ravel()
+    dst = faces[:, [1, 2, 0]].ravel()
+    s, d = src.astype(np.float64), dst.astype(np.float64)
+    out_sum = np.bincount(src, d, n), np.bincount(src, d * d, n)
+    in_sum = np.bincount(dst, s, n), np.bincount(dst, s * s, n)
+    return (out_sum[0] != in_sum[0]) | (out_sum[1] != in_sum[1])
+
+
+def _normals_from(faces: np.ndarray, face_normals: np.ndarray, n: int) -> np.ndarray:
+    normals = np.zeros((n, 3))
+    for k in range(3):
+        for c in range(3):
+            normals[:, c] += np.bincount(faces[:, k], face_normals[:, c], n)
+    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-300)
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Unit vertex normals, the area-weighted mean of the incident face normals."""
-    p = vertices[faces]
-    cross = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-    normals = np.stack([np.bincount(faces.ravel(), weights=np.repeat(cross[:, d], 3),
-                                    minlength=len(vertices)) for d in range(3)], axis=1)
-    norm = np.linalg.norm(normals, axis=1, keepdims=True)
-    return normals / np.maximum(norm, 1e-300)
+    p0, p1, p2 = (vertices[faces[:, k]] for k in range(3))
+    return _normals_from(faces, np.cross(p1 - p0, p2 - p0), len(vertices))
 
 
 def mean_gaussian_curvature(vertices: np.ndarray, faces: np.ndarray,
@@ -109,19 +138,21 @@ def mean_gaussian_curvature(vertices: np.ndarray, faces: np.ndarray,
 
     H is positive where the surface bends away from its outward normal (a sphere of
     radius r has H = 1/r, K = 1/r^2). On open boundaries H is 0 and K uses the boundary
-    angle defect (pi minus the angle sum).
+    angle defect (pi minus the angle sum). `normals` (unit, per vertex) are computed
+    when not given.
     """
     vertices = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces, dtype=np.int64)
     n = len(vertices)
-    area = np.maximum(mixed_voronoi_area(vertices, faces), 1e-300)
-    laplace = cotangent_laplacian(vertices, faces) @ vertices  # = -2 H A n
-    normals = vertex_normals(vertices, faces)
-    mean = -np.einsum("nd,nd->n", laplace, normals) / (2.0 * area)
-    angles, _, _, _ = _corner_geometry(vertices, faces)
-    angle_sum = np.bincount(faces.ravel(), weights=angles.ravel(), minlength=n)
+    geometry = _corner_geometry(vertices, faces)
+    angles, cot, _, _, face_normals = geometry
+    area = np.maximum(mixed_voronoi_area(vertices, faces, geometry), 1e-300)
+    if normals is None:
+        normals = _normals_from(faces, face_normals, n)
+    laplace = _laplacian_times(faces, cot, vertices)  # = -2 H A n
+    mean = -_rowdot(laplace, normals) / (2.0 * area)
     boundary = boundary_vertices(faces, n)
-    defect = np.where(boundary, np.pi, 2.0 * np.pi) - angle_sum
+    defect = np.where(boundary, np.pi, 2.0 * np.pi) - _scatter(faces, angles, n)
     mean[boundary] = 0.0
     return mean, defect / area
 
@@ -216,28 +247,30 @@ def integral_invariants(vertices: np.ndarray, faces: np.ndarray, radii: Sequence
 
     Returns an (n, len(radii)) array: 0.5 on a plane, less on convex and more on concave
     surface (a sphere of radius R gives 1/2 - 3 r / (16 R)). `pitch` is the voxel size
-    of the occupancy grid (default: a quarter of the smallest radius). The mesh must be
-    closed; `points` (default: the vertices) are where the fractions are sampled.
+    of the occupancy grid for the smallest radius (default: a quarter of it); larger
+    radii use proportionally coarser grids, so every ball spans the same number of
+    voxels. The mesh must be closed; `points` (default: the vertices) are where the
+    fractions are sampled.
     """
     vertices = np.asarray(vertices, dtype=np.float64)
+    faces = np.asarray(faces, dtype=np.int64)
     radii = [float(r) for r in radii]
-    pitch = float(pitch) if pitch else min(radii) / 4.0
+    base = float(pitch) if pitch else min(radii) / 4.0
     where = vertices if points is None else np.asarray(points, dtype=np.float64)
-    pad = max(radii) + 2 * pitch
-    origin = vertices.min(axis=0) - pad
-    shape = np.ceil((vertices.max(axis=0) + pad - origin) / pitch).astype(int)
-    occupancy = solid_occupancy(vertices, np.asarray(faces, dtype=np.int64), origin, pitch,
-                                shape)
-    kernels = [_ball_kernel(r / pitch) for r in radii]
-    size = [sfft.next_fast_len(int(s) + kernels[-1].shape[0] - 1, real=True)
-            for s in occupancy.shape]
-    spectrum = sfft.rfftn(occupancy, size, workers=-1)
-    coords = ((where - origin) / pitch - 0.5).T
     out = np.empty((len(where), len(radii)))
-    for k, kernel in enumerate(kernels):
+    for k, radius in enumerate(radii):
+        step = base * radius / min(radii)
+        pad = radius + 2 * step
+        origin = vertices.min(axis=0) - pad
+        shape = np.ceil((vertices.max(axis=0) + pad - origin) / step).astype(int)
+        occupancy = solid_occupancy(vertices, faces, origin, step, shape)
+        kernel = _ball_kernel(radius / step)
         m = kernel.shape[0] // 2
-        kernel_spectrum = sfft.rfftn(kernel / kernel.sum(), size, workers=-1)
-        conv = sfft.irfftn(spectrum * kernel_spectrum, size, workers=-1)
+        size = [sfft.next_fast_len(int(s) + 2 * m, real=True) for s in shape]
+        spectrum = sfft.rfftn(occupancy, size, workers=-1)
+        spectrum *= sfft.rfftn(kernel / kernel.sum(), size, workers=-1)
+        conv = sfft.irfftn(spectrum, size, workers=-1)
         conv = conv[m:m + shape[0], m:m + shape[1], m:m + shape[2]]
-        out[:, k] = map_coordinates(conv, coords, order=1, mode="nearest")
+        out[:, k] = map_coordinates(conv, ((where - origin) / step - 0.5).T, order=1,
+                                    mode="nearest")
     return out

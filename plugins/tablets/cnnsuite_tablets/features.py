@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped whenever featurisation changes its output, so that cached features are redone.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 #: Per-side channels of the curvature maps; the reverse repeats them, then one mask.
 MAP_CHANNELS = ("mean", "gauss", "ii_small", "ii_mid", "ii_large", "height")
 
@@ -105,6 +105,16 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray | No
     remap = np.full(n, -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     return vertices[used], remap[faces], None if quality is None else quality[used]
+
+
+def _consistent_winding(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Faces re-oriented consistently and outward (trimesh), for scans with flipped faces."""
+    import trimesh
+
+    mesh = trimesh.Trimesh(vertices, faces, process=False)
+    trimesh.repair.fix_winding(mesh)
+    trimesh.repair.fix_inversion(mesh)
+    return np.asarray(mesh.faces, dtype=np.int64)
 
 
 def _face_moments(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,10 +238,13 @@ def featurize_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray 
     vertices, faces, quality = clean_mesh(vertices, faces, quality)
     if len(faces) < 100:
         raise ValueError(f"only {len(faces)} faces after cleaning; too few for a tablet")
-    open_edges = boundary_vertices(faces, len(vertices)).sum()
-    if open_edges:
-        raise ValueError(f"the surface is open ({open_edges} boundary vertices); volume "
-                         "fractions need a closed mesh: fill its holes first")
+    if boundary_vertices(faces, len(vertices)).any():
+        faces = _consistent_winding(vertices, faces)
+        open_vertices = int(boundary_vertices(faces, len(vertices)).sum())
+        if open_vertices:
+            raise ValueError(f"the surface is open or non-manifold ({open_vertices} vertices "
+                             "on holes or bad edges); volume fractions need a closed mesh: "
+                             "fill its holes first")
     vertices = normalise_pose(vertices, faces) * float(settings["unit_mm"])
     normals = vertex_normals(vertices, faces)
     per_vertex = vertex_features(vertices, faces, settings["radii"], settings["ii_pitch"],

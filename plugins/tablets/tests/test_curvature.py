@@ -84,3 +84,23 @@ def test_volume_fraction_is_half_on_a_plane_and_more_in_a_concavity():
     edge = integral_invariants(box.vertices, box.faces, [1.0], pitch=0.2,
                                points=np.array([[5.0, 0.0, 2.0]]))
     assert edge[0, 0] == pytest.approx(0.25, abs=5e-3)  # a right-angled edge: a quarter
+
+
+def test_sparse_laplacian_matches_the_matrix_free_product():
+    from cnnsuite_tablets.curvature import _corner_geometry, _laplacian_times, cotangent_laplacian
+
+    mesh = trimesh.creation.icosphere(2)
+    cot = _corner_geometry(mesh.vertices, mesh.faces)[1]
+    np.testing.assert_allclose(cotangent_laplacian(mesh.vertices, mesh.faces) @ mesh.vertices,
+                               _laplacian_times(mesh.faces, cot, mesh.vertices), atol=1e-12)
+
+
+def test_flipped_faces_count_as_boundary_until_repaired():
+    from cnnsuite_tablets.features import _consistent_winding
+
+    mesh = trimesh.creation.icosphere(2)
+    faces = mesh.faces.copy()
+    faces[::5] = faces[::5, ::-1]
+    assert boundary_vertices(faces, len(mesh.vertices)).any()
+    repaired = _consistent_winding(mesh.vertices, faces)
+    assert not boundary_vertices(repaired, len(mesh.vertices)).any()
