@@ -20,7 +20,7 @@ manifest = Manifest(
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
-                  "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5,
+                  "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "group",
                   "test_rotations": 4},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 40, "batch_size": 32, "patience": 10},
@@ -54,6 +54,8 @@ manifest = Manifest(
                               "rejected)",
         "features.workers": "processes for conformer generation (0: all cores)",
         "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
+        "model.norm": "'group' (GroupNormalization) or 'batch' (BatchNormalization) after "
+                      "each convolution and the dense layer",
         "model.dense": "units of the dense layer",
         "model.dropout": "dropout before and after the dense layer",
         "model.learning_rate": "peak AdamW learning rate (cosine decay)",
@@ -65,7 +67,7 @@ manifest = Manifest(
     data_formats=(
         "default: ChEMBL2321810 pIC50 series from the RDKit wheel (1,017 compounds)",
         "CSV/TSV with a SMILES column and a numeric or 0/1 target column",
-        "SMILES file (.smi): 'SMILES name [value]' per line",
+        "SMILES file (.smi): 'SMILES name value' per line (name and value optional)",
         "SDF with a target property; 3D coordinates used when present",
         "protein-ligand: PDB protein or pocket (data.protein) with an SDF of ligand poses",
         "prediction: SMILES strings, or .smi/.csv/.sdf files",

@@ -299,8 +299,12 @@ def molecule_atoms_many(items: Sequence[str], settings: FeatureSettings, workers
         return [_molecule_atoms_or_reason(job) for job in jobs]
     import multiprocessing
 
-    # spawn, not fork: the parent may hold TensorFlow's threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # fork, not spawn: spawn re-imports the caller's __main__, which breaks scripts
+    # without a main guard. Workers only use RDKit and NumPy, never the parent's
+    # TensorFlow threads.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(pool.map(_molecule_atoms_or_reason, jobs, chunksize=chunksize))
 
 

@@ -169,6 +169,16 @@ class VoxelGrid(keras.layers.Layer):
         return {**super().get_config(), "box": self.box, "resolution": self.resolution}
 
 
+def _normalization(kind: str, name: str, width: int) -> keras.layers.Layer:
+    # Group normalisation behaves the same in training and at prediction; batch
+    # normalisation's running statistics lag behind on a small data set.
+    if kind == "batch":
+        return keras.layers.BatchNormalization(name=name)
+    if kind == "group":
+        return keras.layers.GroupNormalization(groups=min(8, width), name=name)
+    raise ValueError(f"model.norm must be 'batch' or 'group', not {kind!r}")
+
+
 def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, Any],
               features_cfg: dict[str, Any], steps_per_epoch: int, epochs: int,
               seed: int = 0) -> keras.Model:
@@ -176,6 +186,7 @@ def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, A
     atoms_in = keras.Input((max_atoms, 4), name="atoms")
     channels_in = keras.Input((max_atoms, n_channels), name="channels")
     k = int(model_cfg["test_rotations"])
+    norm = str(model_cfg["norm"])
     atoms = RandomRotation3D(float(model_cfg["jitter"]), seed=seed, name="random_rotation")(
         atoms_in)
     atoms, channels = RotationEnsemble(k, name="rotation_ensemble")(atoms, channels_in)
@@ -184,13 +195,15 @@ def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, A
     for i, filters in enumerate(model_cfg["filters"]):
         x = keras.layers.Conv3D(int(filters), 3, padding="same", use_bias=False,
                                 name=f"block{i + 1}_conv")(x)
-        x = keras.layers.BatchNormalization(name=f"block{i + 1}_bn")(x)
+        x = _normalization(norm, f"block{i + 1}_norm", int(filters))(x)
         x = keras.layers.Activation("relu", name=f"block{i + 1}_relu")(x)
         if x.shape[1] >= 2:
             x = keras.layers.MaxPooling3D(2, name=f"block{i + 1}_pool")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_features")(x)
-    x = keras.layers.Dense(int(model_cfg["dense"]), activation="relu", name="dense")(x)
+    x = keras.layers.Dense(int(model_cfg["dense"]), use_bias=False, name="dense")(x)
+    x = _normalization(norm, "dense_norm", int(model_cfg["dense"]))(x)
+    x = keras.layers.Activation("relu", name="dense_relu")(x)
     x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_dense")(x)
     if task == "classification":
         x = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
@@ -205,7 +218,10 @@ def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, A
     schedule = keras.optimizers.schedules.CosineDecay(
         float(model_cfg["learning_rate"]), decay_steps=max(1, steps_per_epoch * epochs),
         alpha=0.02)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule,
-                                                   weight_decay=float(model_cfg["weight_decay"])),
+    # Clipping keeps the first steps, whose errors are large, from killing the ReLUs:
+    # without it the regression collapsed to predicting the mean.
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=float(model_cfg["weight_decay"]),
+                                       clipnorm=1.0)
+    model.compile(optimizer=optimizer,
                   loss=loss, metrics=metrics)
     return model

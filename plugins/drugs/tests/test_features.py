@@ -133,3 +133,11 @@ def test_many_molecules_report_failures_in_place():
                                   FeatureSettings(n_conformers=1), workers=1)
     assert isinstance(results[1], str) and "unparsable" in results[1]
     assert not isinstance(results[0], str) and not isinstance(results[2], str)
+
+
+def test_a_failed_embedding_is_reported_not_raised(monkeypatch):
+    import cnnsuite_drugs.features as features
+
+    monkeypatch.setattr(features.AllChem, "EmbedMultipleConfs", lambda *a, **k: [])
+    results = molecule_atoms_many(["CCO"], FeatureSettings(n_conformers=1), workers=1)
+    assert results == ["ETKDGv3 embedding failed (no 3D conformer found)"]
