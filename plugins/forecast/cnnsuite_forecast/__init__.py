@@ -20,7 +20,7 @@ manifest = Manifest(
             "freq": "",
             "max_gap": 20,
         },
-        "features": {"context": 64, "horizon": 8, "max_windows": 300},
+        "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "mean"},
         "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
                   "dropout": 0.1, "gated": False, "hidden": 64,
                   "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True},
@@ -39,6 +39,8 @@ manifest = Manifest(
                         "longer gap the series is cut",
         "features.context": "past steps the model sees (the receptive field must cover it)",
         "features.horizon": "steps forecast at once (the trained horizon)",
+        "features.anchor": "level each window is shifted by: 'last' value, context 'mean', "
+                           "or the mean of the last 'season'",
         "features.max_windows": "most training windows per series, evenly spaced (0: all); "
                                 "keeps long series from drowning short ones",
         "model.filters": "channels of every TCN block",

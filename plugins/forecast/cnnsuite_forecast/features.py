@@ -123,14 +123,26 @@ def calendar_covariates(stamps: pd.DatetimeIndex) -> np.ndarray:
                     axis=1).astype("float32")
 
 
+def window_level(past: np.ndarray, anchor: str, season: int) -> float:
+    """The level a window is shifted by: its last value, its mean, or its last season's mean."""
+    if anchor == "last":
+        return float(past[-1])
+    if anchor == "mean":
+        return float(past.mean())
+    if anchor == "season":
+        return float(past[-max(1, min(season, len(past))):].mean())
+    raise ValueError(f"features.anchor must be 'last', 'mean' or 'season', got {anchor!r}")
+
+
 def make_windows(series: list[Series], scales: dict[str, float], context: int,
-                 horizon: int, with_targets: bool = True) -> tuple[dict[str, np.ndarray],
-                                                                   np.ndarray | None,
-                                                                   dict[str, Any]]:
+                 horizon: int, with_targets: bool = True,
+                 anchor: str = "last") -> tuple[dict[str, np.ndarray], np.ndarray | None,
+                                                dict[str, Any]]:
     """Context and future-calendar inputs, scaled targets and per-row metadata.
 
     A series whose id has no scale in `scales` (a new series at prediction) is scaled by
-    its own history before its first origin.
+    its own history before its first origin. `anchor` chooses the level each window is
+    shifted by (`window_level`).
     """
     ctx_rows, fut_rows, y_rows = [], [], []
     meta: dict[str, list[Any]] = {"series": [], "origin": [], "last": [], "scale": [],
@@ -145,7 +157,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         covariates = calendar_covariates(s.timestamps(extra=horizon))
         for o in s.origins:
             past = s.values[o - context:o]
-            last = float(past[-1])
+            last = window_level(past, anchor, s.season)
             ctx = np.empty((context, N_CHANNELS), dtype="float32")
             ctx[:, 0] = (past - last) / scale
             # One-step changes: stationary and of order 1 for trending and level series alike.

@@ -39,9 +39,22 @@ def _cut(config: Config) -> tuple[int, int, int, int, int, int]:
     if min(context, horizon, n_test, stride, val_stride) < 1 or n_val < 0:
         raise ConfigError("features.context, features.horizon, split.origins, split.stride "
                           "and split.val_stride must be positive, split.val_origins >= 0")
+    if config["features"]["anchor"] not in ("last", "mean", "season"):
+        raise ConfigError("features.anchor must be 'last', 'mean' or 'season', got "
+                          f"{config['features']['anchor']!r}")
     if 0.5 not in [float(q) for q in config["model"]["quantiles"]]:
         raise ConfigError("model.quantiles must include 0.5 (the point forecast)")
     return context, horizon, n_test, stride, n_val, val_stride
+
+
+def _with_origins(examples: Examples, config: Config) -> list[Series]:
+    """The series, each with its origins; whole series (``cnnsuite evaluate --data``) get
+    their test origins."""
+    context, horizon, n_test, stride, n_val, val_stride = _cut(config)
+    return [s if s.origins else replace(
+        s, origins=features.rolling_origins(len(s), horizon, n_test, stride, n_val,
+                                            val_stride).test)
+            for s in examples.items]
 
 
 class ForecastPlugin(Plugin):
@@ -79,15 +92,17 @@ class ForecastPlugin(Plugin):
             "scales": {s.id: features.series_scale(s.values, s.observed) for s in train.items},
             "context": int(config["features"]["context"]),
             "horizon": int(config["features"]["horizon"]),
+            "anchor": str(config["features"]["anchor"]),
             "quantiles": [float(q) for q in config["model"]["quantiles"]],
             "calendar": list(features.CALENDAR),
         }
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         predicting = bool(examples.meta.get("predict"))
-        x, y, meta = features.make_windows(list(examples.items), state["scales"],
+        x, y, meta = features.make_windows(_with_origins(examples, config), state["scales"],
                                            int(state["context"]), int(state["horizon"]),
-                                           with_targets=not predicting)
+                                           with_targets=not predicting,
+                                           anchor=str(state.get("anchor", "last")))
         return Features(x=x, y=y, meta=meta)
 
     def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
@@ -106,7 +121,7 @@ class ForecastPlugin(Plugin):
         forecasts = self._forecasts(y_pred, meta)
         horizon = int(state["horizon"])
         per_series: dict[str, dict[str, float]] = {}
-        for index, s in enumerate(examples.items):
+        for index, s in enumerate(_with_origins(examples, config)):
             rows = np.flatnonzero(meta["series"] == index)
             if len(rows) == 0:
                 continue
@@ -131,7 +146,8 @@ class ForecastPlugin(Plugin):
         rows: dict[int, list[int]] = {}
         for row, index in enumerate(meta["series"]):
             rows.setdefault(int(index), []).append(row)
-        written = [plots.fan_chart(out_dir / "fan_chart.png", list(examples.items), rows,
+        written = [plots.fan_chart(out_dir / "fan_chart.png", _with_origins(examples, config),
+                                   rows,
                                    self._forecasts(y_pred, meta), state["quantiles"],
                                    int(state["context"]))]
         curves = plots.training_curves(out_dir / "training_curves.png", history)

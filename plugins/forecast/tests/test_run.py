@@ -25,8 +25,8 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunResult]:
 
 def _write_series(path: Path) -> Path:
     rng = np.random.default_rng(0)
-    months = pd.date_range("2015-01-01", periods=90, freq="MS")
-    seasonal = 10 + 3 * np.sin(2 * np.pi * np.arange(90) / 12) + rng.normal(0, 0.3, 90)
+    months = pd.date_range("2012-01-01", periods=130, freq="MS")
+    seasonal = 10 + 3 * np.sin(2 * np.pi * np.arange(130) / 12) + rng.normal(0, 0.3, 130)
     rows = [("shop", t.date().isoformat(), f"{v:.3f}") for t, v in zip(months, seasonal,
                                                                          strict=True)]
     rows += [("tiny", t.date().isoformat(), "1.0") for t in months[:10]]
@@ -55,13 +55,23 @@ def test_reloaded_model_scores_the_same(quick_run: RunResult) -> None:
 
 
 @pytest.mark.slow
+def test_evaluate_on_new_data_scores_its_last_origins(quick_run: RunResult,
+                                                      tmp_path: Path) -> None:
+    data = _write_series(tmp_path / "sales.csv")
+    metrics, rejected = evaluate_run(quick_run.run_dir, str(data))
+    assert list(metrics["per_series"]) == ["shop"] and metrics["n_test"] == 4
+    assert np.isfinite(metrics["mase"]) and np.isfinite(metrics["coverage_80"])
+    assert [r.id for r in rejected] == ["tiny"]
+
+
+@pytest.mark.slow
 def test_predict_writes_quantile_csv(quick_run: RunResult, tmp_path: Path) -> None:
     data = _write_series(tmp_path / "sales.csv")
     out = tmp_path / "forecast.csv"
     rows, rejected = predict_run(quick_run.run_dir, [str(data)],
                                  overrides=["predict.horizon=5", f"predict.output={out}"])
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
-    assert rows[0]["series_id"] == "shop" and rows[0]["timestamp"].startswith("2022-07-01")
+    assert rows[0]["series_id"] == "shop" and rows[0]["timestamp"].startswith("2022-11-01")
     for r in rows:
         assert r["q0.1"] <= r["q0.5"] <= r["q0.9"]
     assert [r.id for r in rejected] == ["tiny"] and "too short" in rejected[0].reason
