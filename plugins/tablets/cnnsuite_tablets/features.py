@@ -9,11 +9,14 @@ feature and side, plus a mask of where the tablet is.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -279,20 +282,65 @@ def _featurize_item(job: tuple[Any, dict[str, Any], Callable[..., Any], int]
 
 def featurize_all(items: Sequence[Any], settings: dict[str, Any],
                   read: Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray | None]],
-                  workers: int = 0
-                  ) -> list[MeshFeatures | str]:
-    """Featurise every item (`read` turns one into vertices and faces), in parallel.
+                  workers: int = 0, cache: Path | None = None) -> list[MeshFeatures | str]:
+    """Featurise every item (`read` turns one into vertices, faces and quality), in parallel.
 
-    `read` returns vertices, faces and per-vertex quality (or None). Returns, per
-    item, its features or the reason it failed. `workers` 0 uses every
-    core; 1 runs in this process.
+    Returns, per item, its features or the reason it failed. `workers` 0 uses every
+    core; 1 runs in this process. With `cache`, each mesh's features are kept there as
+    one file keyed by the item (for files: path, size and modification time), the
+    settings and `FEATURES_VERSION`, so the 2D CNN and the PointNet, and data sets
+    that share tablets, featurise each mesh once.
     """
-    jobs = [(item, settings, read, i) for i, item in enumerate(items)]
+    results: list[MeshFeatures | str | None] = [None] * len(items)
+    keys = [_item_key(item, settings) if cache is not None else None for item in items]
+    for i, key in enumerate(keys):
+        if key is not None and cache is not None and (cache / f"{key}.npz").exists():
+            try:
+                with np.load(cache / f"{key}.npz") as stored:
+                    results[i] = MeshFeatures(stored["maps"], stored["points"],
+                                              stored["extents"])
+            except (OSError, ValueError, KeyError):
+                results[i] = None
+    todo = [i for i, r in enumerate(results) if r is None]
+    jobs = [(items[i], settings, read, i) for i in todo]
     n = min(workers or os.cpu_count() or 1, len(jobs))
     if n <= 1 or len(jobs) < 4:  # starting processes costs more than a few meshes
-        return [_featurize_item(job) for job in jobs]
-    pool = _pool(n)
-    return list(pool.map(_featurize_item, jobs, chunksize=max(1, len(jobs) // (4 * n))))
+        done = [_featurize_item(job) for job in jobs]
+    else:
+        done = list(_pool(n).map(_featurize_item, jobs,
+                                 chunksize=max(1, len(jobs) // (4 * n))))
+    for i, result in zip(todo, done, strict=True):
+        results[i] = result
+        key = keys[i]
+        if cache is not None and key is not None and isinstance(result, MeshFeatures):
+            _store(cache / f"{key}.npz", result)
+    return [r if r is not None else "not featurised" for r in results]
+
+
+def _item_key(item: Any, settings: dict[str, Any]) -> str | None:
+    relevant = {k: v for k, v in settings.items() if k != "workers"}
+    if isinstance(item, dict):
+        ident = json.dumps(item, sort_keys=True)
+    else:
+        try:
+            stat = Path(item).stat()
+        except OSError:
+            return None
+        ident = f"{Path(item).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    blob = json.dumps({"version": FEATURES_VERSION, "settings": relevant, "item": ident},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _store(path: Path, features: MeshFeatures) -> None:
+    """Write one mesh's features atomically; a failed write only costs a recomputation."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial.npz")
+        np.savez(tmp, maps=features.maps, points=features.points, extents=features.extents)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}

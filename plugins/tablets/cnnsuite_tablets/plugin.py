@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,12 @@ from cnnsuite import (
 from . import data, features, metrics, plots
 from .curvature import mean_gaussian_curvature
 from .model import build_cnn, build_pointnet
+
+
+def mesh_cache_dir() -> Path:
+    """Where per-mesh features are kept: ``$CNNSUITE_CACHE_DIR/tablets-meshes``."""
+    root = os.environ.get("CNNSUITE_CACHE_DIR")
+    return (Path(root) if root else Path.home() / ".cache" / "cnnsuite") / "tablets-meshes"
 
 
 class TabletsPlugin(Plugin):
@@ -54,7 +61,8 @@ class TabletsPlugin(Plugin):
             raise ConfigError(f"features.radii must list three radii, not "
                               f"{config['features']['radii']}")
         results = features.featurize_all(list(examples.items), config["features"],
-                                         data.read_item, int(config["features"]["workers"]))
+                                         data.read_item, int(config["features"]["workers"]),
+                                         mesh_cache_dir())
         kept = [i for i, r in enumerate(results) if not isinstance(r, str)]
         rejected = [Rejected(examples.ids[i], str(r), "featurize")
                     for i, r in enumerate(results) if isinstance(r, str)]

@@ -44,3 +44,15 @@ def test_maps_have_both_sides_and_a_mask():
     assert 0.3 < mask.mean() < 0.95
     assert np.isfinite(features.maps).all() and features.points.shape == (128, 9)
     assert features.extents[0] >= features.extents[1] >= features.extents[2]
+
+
+def test_per_mesh_cache_returns_the_same_features(tmp_path):
+    from cnnsuite_tablets.data import read_item
+    from cnnsuite_tablets.features import featurize_all
+
+    item = tablet_specs(["ur_iii"], 1, seed=4, spacing=1.0)[0].to_item()
+    first = featurize_all([item], SETTINGS, read_item, 1, tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    again = featurize_all([item], SETTINGS, read_item, 1, tmp_path)
+    np.testing.assert_array_equal(first[0].maps, again[0].maps)
+    np.testing.assert_array_equal(first[0].points, again[0].points)
