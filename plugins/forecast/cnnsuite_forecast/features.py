@@ -3,8 +3,8 @@
 A window at origin ``o`` of a series ``v`` holds the context ``v[o - C : o]`` and the
 horizon ``v[o : o + H]``. Values are divided by the series' scale (the mean absolute
 one-step change on its training part, so that every series' errors weigh alike, as in
-MASE) and shifted by the last context value, so one global model serves series of any
-level and unit.
+MASE) and shifted by the window's level (by default the context mean), so one global
+model serves series of any level and unit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .data import Series
 
 #: Calendar covariates: sine and cosine of the phase in the year, the week and the day.
 CALENDAR = ("year_sin", "year_cos", "week_sin", "week_cos", "day_sin", "day_cos")
-#: Context channels: value (from the last, scaled), its one-step change, observed, calendar.
+#: Context channels: value (from the level, scaled), its one-step change, observed, calendar.
 N_CHANNELS = 3 + len(CALENDAR)
 
 
@@ -136,7 +136,7 @@ def window_level(past: np.ndarray, anchor: str, season: int) -> float:
 
 def make_windows(series: list[Series], scales: dict[str, float], context: int,
                  horizon: int, with_targets: bool = True,
-                 anchor: str = "last") -> tuple[dict[str, np.ndarray], np.ndarray | None,
+                 anchor: str = "mean") -> tuple[dict[str, np.ndarray], np.ndarray | None,
                                                 dict[str, Any]]:
     """Context and future-calendar inputs, scaled targets and per-row metadata.
 
@@ -145,7 +145,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
     shifted by (`window_level`).
     """
     ctx_rows, fut_rows, y_rows = [], [], []
-    meta: dict[str, list[Any]] = {"series": [], "origin": [], "last": [], "scale": [],
+    meta: dict[str, list[Any]] = {"series": [], "origin": [], "level": [], "scale": [],
                                   "actual": [], "observed": []}
     for index, s in enumerate(series):
         if not s.origins:
@@ -157,9 +157,9 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         covariates = calendar_covariates(s.timestamps(extra=horizon))
         for o in s.origins:
             past = s.values[o - context:o]
-            last = window_level(past, anchor, s.season)
+            level = window_level(past, anchor, s.season)
             ctx = np.empty((context, N_CHANNELS), dtype="float32")
-            ctx[:, 0] = (past - last) / scale
+            ctx[:, 0] = (past - level) / scale
             # One-step changes: stationary and of order 1 for trending and level series alike.
             ctx[0, 1] = 0.0
             ctx[1:, 1] = np.diff(past) / scale
@@ -173,8 +173,8 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
             future[:len(avail)] = avail
             seen[:len(avail)] = s.observed[o:o + horizon]
             if with_targets:
-                y_rows.append(((future - last) / scale).astype("float32"))
-            for key, value in (("series", index), ("origin", o), ("last", last),
+                y_rows.append(((future - level) / scale).astype("float32"))
+            for key, value in (("series", index), ("origin", o), ("level", level),
                                ("scale", scale), ("actual", future), ("observed", seen)):
                 meta[key].append(value)
     n_ch = N_CHANNELS
@@ -190,7 +190,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
     return x, y, arrays
 
 
-def to_original(y_scaled: np.ndarray, last: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def to_original(y_scaled: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Undo the window scaling: (rows, H, ...) model units back to the series' units."""
     shape = (-1,) + (1,) * (y_scaled.ndim - 1)
-    return y_scaled * scale.reshape(shape) + last.reshape(shape)
+    return y_scaled * scale.reshape(shape) + level.reshape(shape)

@@ -102,7 +102,7 @@ class ForecastPlugin(Plugin):
         x, y, meta = features.make_windows(_with_origins(examples, config), state["scales"],
                                            int(state["context"]), int(state["horizon"]),
                                            with_targets=not predicting,
-                                           anchor=str(state.get("anchor", "last")))
+                                           anchor=str(state["anchor"]))
         return Features(x=x, y=y, meta=meta)
 
     def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
@@ -112,7 +112,7 @@ class ForecastPlugin(Plugin):
                          config["model"])
 
     def _forecasts(self, y_pred: Any, meta: dict[str, Any]) -> np.ndarray:
-        return features.to_original(np.asarray(y_pred, dtype="float64"), meta["last"],
+        return features.to_original(np.asarray(y_pred, dtype="float64"), meta["level"],
                                     meta["scale"])
 
     def evaluate(self, y_pred: Any, features_: Features, examples: Examples, state: State,

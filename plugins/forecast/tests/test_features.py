@@ -17,6 +17,7 @@ from cnnsuite_forecast.features import (
     series_scale,
     split_series,
     to_original,
+    window_level,
 )
 
 
@@ -89,21 +90,29 @@ def test_calendar_covariates_known_phases() -> None:
 def test_windows_known_values_and_inverse() -> None:
     s = _series([0, 2, 4, 6, 8, 10, 12, 14])
     s.origins = [4, 6]
-    x, y, meta = make_windows([s], {"s": 2.0}, context=3, horizon=2)
+    x, y, meta = make_windows([s], {"s": 2.0}, context=3, horizon=2, anchor="last")
     assert x["context"].shape == (2, 3, 9) and x["future"].shape == (2, 2, 6)
     np.testing.assert_allclose(x["context"][0, :, 0], [-2, -1, 0])  # (v - last) / scale
     np.testing.assert_allclose(x["context"][0, :, 1], [0, 1, 1])  # steps / scale
     np.testing.assert_allclose(x["context"][0, :, 2], [1, 1, 1])  # observed
     np.testing.assert_allclose(y, [[1, 2], [1, 2]])
-    np.testing.assert_allclose(meta["last"], [6, 10])
-    np.testing.assert_allclose(to_original(y, meta["last"], meta["scale"]),
+    np.testing.assert_allclose(meta["level"], [6, 10])
+    np.testing.assert_allclose(to_original(y, meta["level"], meta["scale"]),
                                [[8, 10], [12, 14]])
+
+
+def test_window_levels() -> None:
+    past = np.array([1.0, 2.0, 3.0, 10.0])
+    assert window_level(past, "last", 4) == 10.0
+    assert window_level(past, "mean", 4) == 4.0
+    assert window_level(past, "season", 2) == 6.5
 
 
 def test_windows_for_prediction_scale_new_series_by_its_history() -> None:
     s = _series([1, 2, 4, 7, 11])
     s.origins = [5]
-    x, y, meta = make_windows([s], {}, context=4, horizon=3, with_targets=False)
+    x, y, meta = make_windows([s], {}, context=4, horizon=3, with_targets=False,
+                              anchor="last")
     assert y is None
     assert meta["scale"][0] == pytest.approx(2.5)
     assert np.isnan(meta["actual"]).all()
