@@ -43,7 +43,14 @@ def sr_detector(values: np.ndarray, sr: SRSettings, stride: int) -> np.ndarray:
     if np.ptp(values) == 0:
         return np.zeros(len(values))
     plan = WindowPlan.for_series(len(values), sr.length, stride)
-    return plan.scatter(sr_score(saliency_for_plan(values, plan, sr), sr.z))
+    saliency = saliency_for_plan(values, plan, sr)
+    # Windows after the first are read only in their last `stride` points, whose score
+    # needs only the z points before them: score that slice, the first window whole.
+    lo = max(0, sr.length - min(stride, sr.length) - sr.z)
+    scores = np.zeros((len(plan.starts), sr.length))
+    scores[:, lo:] = sr_score(saliency[:, lo:sr.length], sr.z)
+    scores[0] = sr_score(saliency[:1, :sr.length], sr.z)[0]
+    return plan.scatter(scores)
 
 
 def rolling_zscore(values: np.ndarray, window: int) -> np.ndarray:

@@ -22,11 +22,11 @@ def average_filter(values: np.ndarray, n: int) -> np.ndarray:
     the reference implementation applies it.
     """
     values = np.asarray(values, dtype=np.float64)
-    out = np.cumsum(values, axis=-1)
-    if n > 1 and values.shape[-1] > n:
-        out[..., n:] = out[..., n:] - out[..., :-n]
-    counts = np.minimum(np.arange(1, values.shape[-1] + 1), n)
-    return out / counts
+    out = values.copy()
+    for shift in range(1, min(n, values.shape[-1])):
+        out[..., shift:] += values[..., :-shift]
+    out /= np.minimum(np.arange(1, values.shape[-1] + 1), n)
+    return out
 
 
 def extend_series(windows: np.ndarray, m: int = 5, kappa: int = 5) -> np.ndarray:
@@ -55,19 +55,20 @@ def spectral_residual(windows: np.ndarray, q: int = 3) -> np.ndarray:
     """The saliency map of each row: FFT, log amplitude minus its q-point average, inverse FFT.
 
     ``S = |IFFT(exp(L(f) - h_q * L(f) + i P(f)))|`` with L the log amplitude and P the
-    phase of the window's spectrum (paper eqs. 1-5). Constant rows, whose spectrum has
-    nothing but a DC term, get the flat map 1/w the formula gives in exact arithmetic.
+    phase of the window's spectrum (paper eqs. 1-5). Since ``exp(L - h_q * L + iP)`` is
+    the spectrum times ``exp(-h_q * L)``, one exponential does. Bins with magnitude at
+    most 1e-8 are zeroed and count 0 in the average, as in the reference code. Constant
+    rows, whose spectrum has nothing but a DC term, get the flat map 1/w the formula
+    gives in exact arithmetic.
     """
     x = np.asarray(windows, dtype=np.float64)
     spectrum = np.fft.fft(x, axis=-1)
     magnitude = np.abs(spectrum)
-    small = magnitude <= EPS
-    magnitude[small] = EPS
-    log_amplitude = np.log(magnitude)
-    log_amplitude[small] = 0.0
-    residual = np.exp(log_amplitude - average_filter(log_amplitude, q))
-    spectrum *= residual / magnitude
-    spectrum[small] = 0.0
+    kept = magnitude > EPS
+    log_amplitude = np.log(magnitude, out=np.zeros_like(magnitude), where=kept)
+    scale = np.exp(-average_filter(log_amplitude, q))
+    scale *= kept
+    spectrum *= scale
     saliency = np.abs(np.fft.ifft(spectrum, axis=-1))
     flat = np.ptp(x, axis=-1) == 0
     if np.any(flat):
@@ -86,15 +87,16 @@ def sr_score(saliency: np.ndarray, z: int = 21) -> np.ndarray:
     The first point of a window has no predecessor and scores 0.
     """
     s = np.asarray(saliency, dtype=np.float64)
-    csum = np.cumsum(s, axis=-1)
-    idx = np.arange(s.shape[-1])
-    lo = np.maximum(idx - z, 0)
-    count = idx - lo
-    before = np.where(idx > 0, csum[..., np.maximum(idx - 1, 0)], 0.0)
-    start = np.where(lo > 0, csum[..., np.maximum(lo - 1, 0)], 0.0)
-    mean = (before - start) / np.maximum(count, 1)
-    score = np.where((count > 0) & (mean > EPS), (s - mean) / np.maximum(mean, EPS), 0.0)
-    return score
+    n = s.shape[-1]
+    before = np.zeros(s.shape[:-1] + (n + 1,))
+    np.cumsum(s, axis=-1, out=before[..., 1:])
+    total = before[..., :n].copy()  # sum of the points before i ...
+    if n > z:
+        total[..., z:] -= before[..., : n - z]  # ... at most z of them
+    count = np.minimum(np.arange(n), z)
+    mean = total / np.maximum(count, 1)
+    ok = (count > 0) & (mean > EPS)
+    return np.where(ok, (s - mean) / np.where(ok, mean, 1.0), 0.0)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class WindowPlan:
     def for_series(cls, n: int, length: int, stride: int) -> WindowPlan:
         if n < length:
             raise ValueError(f"a series of {n} points is shorter than the window ({length})")
-        ends = np.arange(length, n + 1, max(1, stride))
+        ends = np.arange(length, n + 1, max(1, min(stride, length)))  # no point uncovered
         if ends[-1] != n:
             ends = np.append(ends, n)
         index = np.arange(n)

@@ -57,7 +57,7 @@ def test_constant_window_is_flat_and_finite():
     assert np.allclose(sr_score(saliency), 0.0)
 
 
-@pytest.mark.parametrize("n,stride", [(123, 32), (500, 32), (1000, 7), (130, 200)])
+@pytest.mark.parametrize("n,stride", [(123, 32), (500, 32), (1000, 7), (130, 200), (400, 200)])
 def test_window_plan_scores_every_point_once(n, stride):
     plan = WindowPlan.for_series(n, 123, stride)
     assert plan.starts[-1] + 123 == n
@@ -84,3 +84,11 @@ def test_rolling_zscore_known_value():
     z = rolling_zscore(x, 6)
     assert z[:2].tolist() == [0.0, 0.0]
     assert z[-1] == pytest.approx(9.0)  # mean 1, std 1 over the six before
+
+
+@pytest.mark.parametrize("n,stride", [(5000, 32), (1000, 7), (400, 200)])
+def test_sr_detector_equals_scoring_every_position(n, stride):
+    x = np.random.default_rng(4).standard_normal(n)
+    plan = WindowPlan.for_series(n, 123, stride)
+    full = plan.scatter(sr_score(saliency_windows(plan.gather(x))))
+    assert np.allclose(sr_detector(x, SRSettings(), stride), full, atol=1e-12)
