@@ -20,7 +20,7 @@ manifest = Manifest(
                  "label_column": "auto"},
         "features": {"vocab_size": 16000, "min_count": 2, "case_fold": True, "nfkc": True,
                      "max_tokens": 100, "vectors": ""},
-        "model": {"embedding_dim": 128, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
+        "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "learning_rate": 0.001, "static": False},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
