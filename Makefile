@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PLUGIN_PROJECTS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGIN_PROJECTS))
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint docs
 
 $(VENV)/.installed: pyproject.toml $(PLUGIN_PROJECTS)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,5 +21,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: lint
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(or $(SITE_DIR),site)
+
+test: lint docs
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -224,6 +224,39 @@ def _report_rejected(rejected: list[Any]) -> None:
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--method", type=click.Choice(["gradcam", "integrated-gradients", "occlusion"]),
+              default="integrated-gradients", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where the pictures go (default: RUN_DIR/explanations/METHOD).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting of the run (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def explain(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...], method: str,
+            out: Path | None, overrides: tuple[str, ...], as_json: bool) -> None:
+    """Show what a run's model looked at: one PNG and one .npy per input, top parts listed."""
+    from ._runner import explain_run
+
+    rows, rejected, target = explain_run(run_dir, list(inputs), method, out,
+                                         ctx.obj["disable"], overrides)
+    if as_json:
+        click.echo(json.dumps({"explanations": rows, "out": str(target),
+                               "rejected": [r.__dict__ for r in rejected]}, indent=2))
+    else:
+        table = Table(title=f"{method} explanations in {target}")
+        for column in ("input", "prediction", "most important parts", "picture"):
+            table.add_column(column)
+        for row in rows:
+            parts = "; ".join(f"{p['part']} ({p['share']:.0%})" for p in row.get("top", []))
+            table.add_row(str(row["input"]), str(row.get("prediction", "")), parts,
+                          str(row.get("png", "")))
+        stdout.print(table)
+    _report_rejected(rejected)
+
+
+@cli.command()
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
               help="Where to write it (default: ./cnnsuite-NAME).")

@@ -96,6 +96,17 @@ class Plugin:
                 return [{"input": i, "class": state["class_names"][int(p.argmax())]}
                         for i, p in zip(examples.ids, y_pred)]
 
+    Optional capabilities, found by name, so that older plugins keep working:
+
+    - ``stream(model, state, config, lines)`` (contract 1.0): score text lines from
+      standard input as they arrive (``cnnsuite predict RUN -``), yielding one dict each.
+    - ``explain(model, features, examples, state, config, method, out_dir)`` (contract
+      1.1): for ``cnnsuite explain``, compute attributions with the host's methods in
+      `cnnsuite.explain` (``integrated-gradients``, ``occlusion``, ``gradcam``), write one
+      PNG and one ``.npy`` per input under `out_dir`, and return one dict per input with
+      ``input``, ``prediction``, ``png``, ``npy`` and ``top`` (a list of
+      ``{"part": ..., "share": ...}``, the most important parts first).
+
     ``cnnsuite.testing`` holds the checks every plugin should pass.
     """
 

@@ -474,3 +474,32 @@ def stream_run(
         raise UsageError(f"plugin {loaded.plugin.name!r} does not score streams; "
                          "give input files or strings instead of '-'")
     yield from stream(loaded.model, loaded.state, loaded.config, lines)
+
+
+def explain_run(
+    run_dir: Path, inputs: list[str], method: str, out_dir: Path | None = None,
+    disable: str | None = None, overrides: Sequence[str] = (),
+) -> tuple[list[dict[str, Any]], list[Rejected], Path]:
+    """Explain a saved model's predictions on raw inputs with a plugin's ``explain``."""
+    from .explain import METHODS
+
+    if method not in METHODS:
+        raise UsageError(f"--method {method!r}: choose one of {', '.join(METHODS)}")
+    loaded = open_run(run_dir, disable, overrides)
+    plugin, config, state = loaded.plugin, loaded.config, loaded.state
+    explain = getattr(plugin, "explain", None)
+    if explain is None:
+        raise UsageError(f"plugin {plugin.name!r} ({plugin.manifest.distribution} "
+                         f"{plugin.manifest.version}) cannot explain its predictions: it "
+                         "does not implement the optional 'explain' capability (contract 1.1)")
+    examples = plugin.read_inputs(inputs, state, config)
+    rejected = list(examples.rejected)
+    if len(examples) == 0:
+        reasons = "; ".join(f"{r.id}: {r.reason}" for r in rejected) or "no inputs"
+        raise BadInputError(f"none of the inputs could be read ({reasons})")
+    features = plugin.featurize(examples, state, config)
+    rejected += features.rejected
+    target = Path(out_dir) if out_dir is not None else Path(run_dir) / "explanations" / method
+    target.mkdir(parents=True, exist_ok=True)
+    rows = explain(loaded.model, features, examples, state, config, method, target)
+    return list(rows), rejected, target

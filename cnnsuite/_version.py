@@ -5,7 +5,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 #: The plugin contract, as SemVer. A plugin built for a newer major or minor is refused.
-CONTRACT_VERSION = "1.0"
+#: 1.1 added the optional ``Plugin.explain`` capability (``cnnsuite explain``).
+CONTRACT_VERSION = "1.1"
 
 
 def parse_contract(version: str) -> tuple[int, int]:
