@@ -20,6 +20,7 @@ record, so it lands in the run's ``rejected.csv``):
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,10 @@ class Series:
         return len(self.values)
 
     def __repr__(self) -> str:  # the feature cache fingerprints items by repr
-        digest = hash(self.values.tobytes()) ^ hash(
-            b"" if self.labels is None else self.labels.tobytes())
-        return f"Series({self.name!r}, n={len(self)}, h={digest})"
+        digest = zlib.crc32(self.values.tobytes())
+        if self.labels is not None:
+            digest = zlib.crc32(self.labels.tobytes(), digest)
+        return f"Series({self.name!r}, n={len(self)}, crc={digest:08x})"
 
     @property
     def is_constant(self) -> bool:

@@ -81,8 +81,8 @@ class AnomalyPlugin(Plugin):
         if split == "test":
             rng = _rng(config, "evaluation")
             rate = float(config["data"]["eval_rate"])
-            series = [s if s.labels is not None and s.labels.any()
-                      else data.inject_series(s, rng, rate) for s in series]
+            series = [s if s.labels is not None else data.inject_series(s, rng, rate)
+                      for s in series]
         return self._scoring_windows(series, sr, int(config["detect"]["stride"]))
 
     def _training_windows(self, examples: Examples, sr: SRSettings, config: Config,

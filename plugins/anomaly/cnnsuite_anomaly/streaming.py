@@ -87,6 +87,7 @@ def stream_scores(model: Any, sr: SRSettings, threshold: float, lines: Iterable[
 
     threading.Thread(target=read, name="anomaly-stream-reader", daemon=True).start()
     index = 0
+    scored = 0
     finished = False
     while not finished:
         batch = [inbox.get()]
@@ -122,6 +123,7 @@ def stream_scores(model: Any, sr: SRSettings, threshold: float, lines: Iterable[
                                    "anomaly": score > threshold}
             if stamp is not None:
                 row["timestamp"] = stamp
-            if i < sr.length - 1:
+            if scored < sr.length - 1:
                 row["warming_up"] = True
+            scored += 1
             yield row
