@@ -18,8 +18,8 @@ manifest = Manifest(
         "data": {"source": "generated", "n": 3000, "limit": 0, "files": "*", "format": "auto",
                  "encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
                  "label_column": "auto"},
-        "features": {"vocab_size": 16000, "min_count": 2, "case_fold": True, "nfkc": True,
-                     "max_tokens": 100, "vectors": ""},
+        "features": {"tokenizer": "wordpiece", "vocab_size": 16000, "min_count": 2,
+                     "case_fold": True, "nfkc": True, "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "learning_rate": 0.001, "static": False},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
@@ -48,6 +48,9 @@ manifest = Manifest(
         "data.fallback_encoding": "codec tried when a line is not UTF-8 (cp1252 covers MR)",
         "data.text_column": "text column of CSV/TSV/JSONL ('auto': text, sentence, ...)",
         "data.label_column": "label column of CSV/TSV/JSONL ('auto': label, class, ...)",
+        "features.tokenizer": "'wordpiece' (learned here, FastWordpieceTokenizer) or "
+                              "'sentencepiece' (a unigram model trained with the "
+                              "sentencepiece package, applied by tensorflow-text)",
         "features.vocab_size": "WordPiece vocabulary size, learned from the training split",
         "features.min_count": "a word or piece needs this many occurrences to enter it",
         "features.case_fold": "NFKC case folding (tensorflow-text case_fold_utf8)",

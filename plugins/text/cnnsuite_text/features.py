@@ -141,33 +141,66 @@ def learn_vocab_from_sentences(sentences: Sequence[str], vocab_size: int, min_co
                                  vocab_size, min_count)
 
 
+def learn_sentencepiece(sentences: Sequence[str], vocab_size: int, case_fold: bool,
+                        nfkc: bool) -> tuple[str, list[str]]:
+    """Train a SentencePiece unigram model on normalised sentences.
+
+    Returns the serialised model (base64, for the run's JSON state) and its pieces; id 0
+    is padding and id 1 the unknown piece, as in the WordPiece vocabulary. The model's
+    own normaliser is off: the sentences are normalised by tensorflow-text first, at
+    training and at prediction alike.
+    """
+    import base64
+    import io
+
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(normalize(sentences, case_fold, nfkc)), model_writer=model,
+        vocab_size=vocab_size, model_type="unigram", pad_id=0, unk_id=1, bos_id=-1,
+        eos_id=-1, pad_piece=PAD, unk_piece=UNK, hard_vocab_limit=False,
+        character_coverage=1.0, normalization_rule_name="identity", minloglevel=2,
+        num_threads=1)
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    return base64.b64encode(model.getvalue()).decode("ascii"), pieces
+
+
 @lru_cache(maxsize=4)
-def _tokenizer(vocab: tuple[str, ...]) -> Any:
+def _tokenizer(vocab: tuple[str, ...], sentencepiece: str) -> Any:
+    import base64
+
     import tensorflow as tf
     import tensorflow_text as tf_text
 
+    if sentencepiece:
+        return tf_text.SentencepieceTokenizer(model=base64.b64decode(sentencepiece),
+                                              out_type=tf.int32)
     return tf_text.FastWordpieceTokenizer(vocab=list(vocab), suffix_indicator=SUFFIX,
                                           token_out_type=tf.int32, unknown_token=UNK,
                                           max_bytes_per_word=100)
 
 
-def tokenizer_for(vocab: Sequence[str]) -> Any:
-    """The `FastWordpieceTokenizer` of a vocabulary (built once per vocabulary)."""
-    return _tokenizer(tuple(vocab))
+def tokenizer_for(vocab: Sequence[str], sentencepiece: str = "") -> Any:
+    """`FastWordpieceTokenizer` of a vocabulary, or `SentencepieceTokenizer` of a model
+    (base64), built once each."""
+    return _tokenizer(tuple(vocab), sentencepiece)
 
 
 def token_ids(sentences: Sequence[str], vocab: Sequence[str], max_tokens: int,
               case_fold: bool = True, nfkc: bool = True, min_tokens: int = 5,
-              batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+              batch_size: int = 4096, sentencepiece: str = "") -> tuple[np.ndarray, np.ndarray]:
     """Token ids of sentences, padded with 0 to one length; also each sentence's length.
 
-    Normalisation and `FastWordpieceTokenizer` run as a tf.data map over batches. The
-    padded length is the longest sentence, at most `max_tokens` (longer ones are cut)
-    and at least `min_tokens` (the widest convolution needs that many positions).
+    Normalisation and the tokenizer (`FastWordpieceTokenizer` over `vocab`, or the
+    `sentencepiece` model when given) run as a tf.data map over batches. The padded
+    length is the longest sentence, at most `max_tokens` (longer ones are cut) and at
+    least `min_tokens`.
     """
     import tensorflow as tf
 
-    tokenizer = tokenizer_for(vocab)
+    tokenizer = tokenizer_for(vocab, sentencepiece)
 
     def encode(batch: Any) -> Any:
         ragged = tokenizer.tokenize(_normalize_tensor(batch, case_fold, nfkc))

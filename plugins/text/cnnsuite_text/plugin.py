@@ -75,38 +75,40 @@ class TextPlugin(Plugin):
         return split_examples(replace(examples, subset=subset), float(split["val"]), 0.0, seed)
 
     def fit_state(self, train: Examples, config: Config) -> State:
-        feat = config["features"]
         if _retrieval(config):
             texts = [q for q, _ in dict.fromkeys(train.items)] + [d for _, d in train.items]
-            tick = time.perf_counter()
-            vocab = wordpiece.learn_vocab_from_sentences(
-                texts, int(feat["vocab_size"]), int(feat["min_count"]),
-                bool(feat["case_fold"]), bool(feat["nfkc"]))
-            return {"task": "retrieval", "vocab": vocab,
-                    "tokenizer": self._tokenizer_settings(config),
-                    "vocab_learn_s": round(time.perf_counter() - tick, 4)}
+            return {"task": "retrieval", **self._learn_tokenizer(texts, config)}
         assert train.targets is not None and train.class_names is not None
         present = sorted(set(int(t) for t in train.targets))
         if len(present) < 2:
             only = train.class_names[present[0]] if present else "none"
             raise BadInputError(f"the training split has one class only ({only!r}); "
                                 "a classifier needs at least two")
+        return {"task": "classification", "class_names": [train.class_names[i] for i in present],
+                **self._learn_tokenizer(list(train.items), config)}
+
+    def _learn_tokenizer(self, texts: list[str], config: Config) -> State:
+        feat = config["features"]
+        settings = self._tokenizer_settings(config)
         tick = time.perf_counter()
-        vocab = wordpiece.learn_vocab_from_sentences(
-            list(train.items), int(feat["vocab_size"]), int(feat["min_count"]),
-            bool(feat["case_fold"]), bool(feat["nfkc"]))
-        return {
-            "task": "classification",
-            "class_names": [train.class_names[i] for i in present],
-            "vocab": vocab,
-            "tokenizer": self._tokenizer_settings(config),
-            "vocab_learn_s": round(time.perf_counter() - tick, 4),
-        }
+        if settings["kind"] == "sentencepiece":
+            settings["model"], vocab = wordpiece.learn_sentencepiece(
+                texts, int(feat["vocab_size"]), bool(feat["case_fold"]), bool(feat["nfkc"]))
+        else:
+            vocab = wordpiece.learn_vocab_from_sentences(
+                texts, int(feat["vocab_size"]), int(feat["min_count"]),
+                bool(feat["case_fold"]), bool(feat["nfkc"]))
+        return {"vocab": vocab, "tokenizer": settings,
+                "vocab_learn_s": round(time.perf_counter() - tick, 4)}
 
     @staticmethod
     def _tokenizer_settings(config: Config) -> dict[str, Any]:
         feat = config["features"]
-        return {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
+        kind = str(feat["tokenizer"])
+        if kind not in ("wordpiece", "sentencepiece"):
+            raise UsageError(f"features.tokenizer={kind!r}: choose 'wordpiece' or "
+                             "'sentencepiece'")
+        return {"kind": kind, "case_fold": bool(feat["case_fold"]),
                 "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
                 "min_tokens": max(int(w) for w in config["model"]["widths"]),
                 "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK}
@@ -116,7 +118,7 @@ class TextPlugin(Plugin):
         tok = state["tokenizer"]
         return wordpiece.token_ids(texts, state["vocab"], int(tok["max_tokens"]),
                                    bool(tok["case_fold"]), bool(tok["nfkc"]),
-                                   int(tok["min_tokens"]))
+                                   int(tok["min_tokens"]), sentencepiece=tok.get("model", ""))
 
     def _featurize_pairs(self, examples: Examples, state: State) -> Features:
         q_ids, q_len = self._ids([q for q, _ in examples.items], state)

@@ -61,3 +61,13 @@ def test_learned_vocab_respects_its_size() -> None:
     vocab = features.learn_wordpiece_vocab(counts, vocab_size=100, min_count=2)
     assert len(vocab) == 100
     assert "word499" in vocab  # the most frequent whole words come first
+
+
+def test_sentencepiece_model_round_trips_through_tensorflow_text() -> None:
+    sentences = ["the film is good .", "the film is bad .", "a good cast , a bad script ."] * 30
+    model, vocab = features.learn_sentencepiece(sentences, 40, case_fold=True, nfkc=True)
+    assert vocab[:2] == ["[PAD]", "[UNK]"]
+    ids, lengths = features.token_ids(["The FILM is good ."], vocab, 50, sentencepiece=model)
+    pieces = [vocab[i] for i in ids[0, : lengths[0]]]
+    assert "".join(pieces).replace("\u2581", " ").strip() == "the film is good ."
+    assert 0 not in ids[0, : lengths[0]]
