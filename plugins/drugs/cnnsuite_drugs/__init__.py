@@ -20,7 +20,7 @@ manifest = Manifest(
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
-                  "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "group",
+                  "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
                   "test_rotations": 4},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 40, "batch_size": 32, "patience": 10},
