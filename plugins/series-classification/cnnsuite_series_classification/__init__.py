@@ -17,13 +17,13 @@ manifest = Manifest(
         "features": {"normalise": "series", "length_policy": "resample", "length": 0,
                      "max_length": 256},
         "augment": {"window_slice": 0.0, "jitter": 0.0, "scale": 0.0},
-        "model": {"architecture": "fcn", "width": 0.25, "depth": 6,
+        "model": {"architecture": "inception", "width": 0.25, "depth": 3,
                   "inception_kernels": [39, 19, 9], "ensemble": 1, "learning_rate": 0.003,
                   "label_smoothing": 0.0},
         "split": {"val": 0.0, "test": 0.3},
-        "train": {"epochs": 100, "batch_size": 16, "patience": 0},
+        "train": {"epochs": 100, "batch_size": 4, "patience": 0},
     },
-    quick_config={"train": {"epochs": 15}},
+    quick_config={"train": {"epochs": 10, "batch_size": 16}},
     config_help={
         "data.dataset": "bundled UCR/UEA set used when --data is not given: GunPoint, "
                         "ArrowHead, ItalyPowerDemand, OSULeaf, ACSF1, PickupGestureWiimoteZ, "
