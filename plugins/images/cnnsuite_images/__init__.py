@@ -12,6 +12,7 @@ manifest = Manifest(
     name="images",
     summary="Image recognition with a 2D CNN: digits, MNIST, faces, any image folder.",
     plugin="cnnsuite_images.plugin:ImagesPlugin",
+    contract="1.1",
     default_config={
         "data": {"source": "digits", "limit": 0, "color": "auto"},
         "features": {"image_size": 0, "min_size": 16},

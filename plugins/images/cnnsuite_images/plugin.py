@@ -119,6 +119,28 @@ class ImagesPlugin(Plugin):
                 rejected.append(Rejected(name, f"cannot read image: {exc}", "predict"))
         return Examples(items=items, ids=ids, rejected=rejected)
 
+    def explain(self, model: keras.Model, features: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        from . import explain
+
+        assert isinstance(features.x, np.ndarray)
+        probs = np.asarray(model.predict(features.x, verbose=0))
+        target = probs.argmax(axis=1)
+        raw, heat = explain.attribution_maps(model, features.x, target, method)
+        names = state["class_names"]
+        rows = []
+        for i, input_id in enumerate(examples.ids):
+            stem = f"{i:03d}-{Path(input_id).stem}"
+            label = f"{names[target[i]]} ({probs[i, target[i]]:.2f})"
+            png = explain.explanation_png(out_dir / f"{stem}.png", features.x[i], heat[i],
+                                          f"{method}: {label}")
+            np.save(out_dir / f"{stem}.npy", raw[i])
+            rows.append({"input": input_id, "prediction": label, "png": str(png),
+                         "npy": str(out_dir / f"{stem}.npy"),
+                         "top": explain.top_regions(heat[i])})
+        return rows
+
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
         names = state["class_names"]

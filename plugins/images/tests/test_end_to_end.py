@@ -77,3 +77,20 @@ def test_bad_input_exits_2(quick_run: Path, tmp_path: Path) -> None:
     assert "no class sub-folders" in done.stderr and "Traceback" not in done.stderr
     done = _cli("predict", str(quick_run), str(tmp_path / "missing.png"), cwd=tmp_path)
     assert done.returncode == 2 and "none of the inputs could be read" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["integrated-gradients", "occlusion", "gradcam"])
+def test_explain_writes_pictures(quick_run: Path, tmp_path: Path, method: str) -> None:
+    digits = load_digits()
+    path = tmp_path / "digit.npy"
+    np.save(path, digits.images[0])
+    out = tmp_path / "explained"
+    done = _cli("explain", str(quick_run), str(path), "--method", method, "--out", str(out),
+                "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads(done.stdout)["explanations"][0]
+    assert Path(row["png"]).stat().st_size > 1000
+    assert np.load(row["npy"]).shape[:2] == (16, 16)
+    shares = [part["share"] for part in row["top"]]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
