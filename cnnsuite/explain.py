@@ -16,6 +16,7 @@ spatial shape (Grad-CAM), for the output unit `target` of each example.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +63,10 @@ def _target_fn(model: Any, target: np.ndarray) -> Callable[[Any], Any]:
     mask = keras.ops.convert_to_tensor(target)
 
     def fn(x: Any) -> Any:
-        out = model(x, training=False)
+        with warnings.catch_warnings():
+            # functional models with named inputs warn about a bare tensor; it is correct
+            warnings.simplefilter("ignore", UserWarning)
+            out = model(x, training=False)
         if out.shape[-1] == 1 and len(out.shape) == 2:
             return out[:, 0]
         return keras.ops.sum(out * mask, axis=-1)
@@ -145,7 +149,9 @@ def gradcam(model: Any, x: np.ndarray, target: np.ndarray, layer: str) -> np.nda
     inner = keras.Model(model.inputs, [model.get_layer(layer).output, model.outputs[0]])
     out = np.zeros(x.shape[1:-1], dtype="float32")[None].repeat(len(x), axis=0)
     for i in range(len(x)):
-        activations = np.asarray(inner(x[i:i + 1], training=False)[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            activations = np.asarray(inner(x[i:i + 1], training=False)[0])
         hot = keras.ops.convert_to_tensor(_one_hot(model, target[i:i + 1], 1))
 
         def head(a: Any, hot: Any = hot) -> Any:
