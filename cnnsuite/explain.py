@@ -1,4 +1,4 @@
-"""Attribution methods for ``cnnsuite explain``, written once on backend-neutral Keras 3 and used by every plugin.
+"""Attribution methods for ``cnnsuite explain``, on backend-neutral Keras 3, for every plugin.
 
 Each method returns, for a batch of inputs shaped like the model's (single) input, an
 attribution array of the same shape (integrated gradients, occlusion) or of the input's
