@@ -25,7 +25,7 @@ manifest = Manifest(
                   "learning_rate": 0.002},
         "augment": {"turn": True},
         "split": {"val": 0.1, "test": 0.2},
-        "train": {"epochs": 40, "batch_size": 16, "patience": 10},
+        "train": {"epochs": 40, "batch_size": 16, "patience": 15},
     },
     quick_config={
         "data": {"per_period": 6, "test_per_period": 2, "spacing": 0.9},

@@ -59,7 +59,8 @@ def build_cnn(train_x: np.ndarray, n_classes: int, cfg: dict[str, Any], steps: i
         for j in range(2):
             x = keras.layers.Conv2D(int(filters), 3, padding="same", use_bias=False,
                                     name=f"block{i + 1}_conv{j + 1}")(x)
-            x = keras.layers.BatchNormalization(name=f"block{i + 1}_bn{j + 1}")(x)
+            # few steps per epoch: a faster moving average keeps inference statistics current
+            x = keras.layers.BatchNormalization(momentum=0.9, name=f"block{i + 1}_bn{j + 1}")(x)
             x = keras.layers.Activation("relu", name=f"block{i + 1}_relu{j + 1}")(x)
         x = keras.layers.MaxPooling2D(name=f"block{i + 1}_pool")(x)
     # wedge size, shape, density and orientation are texture: pool over the whole face
@@ -83,7 +84,7 @@ def build_pointnet(train_x: np.ndarray, n_classes: int, cfg: dict[str, Any], ste
     widths = [int(f) * 4 for f in cfg["filters"]]
     for i, width in enumerate(widths):
         x = keras.layers.Conv1D(width, 1, use_bias=False, name=f"shared{i + 1}")(x)
-        x = keras.layers.BatchNormalization(name=f"shared{i + 1}_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"shared{i + 1}_bn")(x)
         x = keras.layers.Activation("relu", name=f"shared{i + 1}_relu")(x)
     x = keras.layers.GlobalMaxPooling1D(name="max_pool")(x)
     x = keras.layers.Dense(int(cfg["dense"]), activation="relu", name="dense")(x)
