@@ -67,7 +67,11 @@ def read_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
         raise ValueError("no such file")
     if path.stat().st_size == 0:
         raise ValueError("the file is empty")
-    loaded = trimesh.load(str(path), file_type=suffix[1:], process=False)
+    try:
+        loaded = trimesh.load(str(path), file_type=suffix[1:], process=False)
+    except Exception as exc:  # trimesh raises many types for a damaged file
+        raise ValueError(f"cannot parse the {suffix[1:].upper()} file, is it damaged or "
+                         f"truncated? ({type(exc).__name__}: {exc})") from exc
     quality = None
     if isinstance(loaded, trimesh.Scene):
         meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
