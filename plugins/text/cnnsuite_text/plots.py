@@ -60,7 +60,7 @@ def join_pieces(pieces: Sequence[str]) -> str:
 
 
 def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: int,
-                 top: int = 10, limit: int = 2000) -> list[list[tuple[str, float]]]:
+                 top: int = 10, limit: int = 1000) -> list[list[tuple[str, float]]]:
     """For each class, the n-grams whose filters push most towards it, summed over `ids`.
 
     Each filter's max-over-time winner is an n-gram of the filter's width; its share of
@@ -69,6 +69,7 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
     from keras import ops
 
     ids = ids[:limit]
+    ids = ids[:, : max(int((ids > 0).sum(axis=1).max()), 1)]  # no all-padding columns
     embedded = model.get_layer("embedding")(ids)
     convs = model.get_layer("convolutions")
     maps = convs.feature_maps(embedded, ops.convert_to_tensor(ids > 0))
