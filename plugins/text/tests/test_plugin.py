@@ -93,3 +93,19 @@ def test_cv_folds_partition_the_data() -> None:
     given.subset = np.array(["train"] * 8 + ["test"] * 2, dtype=object)
     with pytest.raises(UsageError, match="own test file"):
         plugin.split(given, config, seed=1)
+
+
+def test_prediction_inputs_from_arguments_files_and_stdin(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    (tmp_path / "reviews.txt").write_bytes(b"na\xefve but fun\n\nsolid\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO("from stdin\n\n"))
+    config = {"data": {"encoding": "auto", "fallback_encoding": "cp1252"}}
+    state = {"task": "classification"}
+    examples = _plugin().read_inputs(["a sentence", str(tmp_path / "reviews.txt"), "-", " "],
+                                     state, config)
+    assert examples.items == ["a sentence", "naïve but fun", "solid", "from stdin"]
+    assert examples.ids[1] == f"{tmp_path / 'reviews.txt'}:1"
+    assert sorted(r.reason for r in examples.rejected) == ["empty line", "empty line",
+                                                          "empty sentence"]
