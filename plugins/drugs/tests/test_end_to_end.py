@@ -56,8 +56,8 @@ def _write_labelled_csv(path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["id", "smiles", "active"])
         for i, core in enumerate(cores):
-            writer.writerow([f"cl{i}", f"ClC{core}", 1])
-            writer.writerow([f"cl2_{i}", f"ClCC{core}Cl" if core[0] == "C" else f"ClC{core}", 1])
+            writer.writerow([f"cl{i}", f"ClC(Cl)(Cl){core}", 1])
+            writer.writerow([f"cl2_{i}", f"BrC(Br)C{core}", 1])
             writer.writerow([f"oh{i}", f"OC{core}", 0])
             writer.writerow([f"oh2_{i}", f"OCC{core}" if core[0] == "C" else f"OCC{core}", 0])
         writer.writerow(["broken", "C1CC", 1])
@@ -68,7 +68,7 @@ def test_binary_classification_reports_roc_auc(tmp_path):
     path = tmp_path / "labels.csv"
     _write_labelled_csv(path)
     result = run("drugs", data=str(path), quick=True, out=tmp_path / "runs",
-                 overrides=["train.epochs=12", "split.test=0.3", "model.filters=[8]",
+                 overrides=["train.epochs=20", "split.test=0.3", "model.filters=[8]",
                             "train.batch_size=8", "model.learning_rate=0.003"])
     metrics = result.metrics
     assert metrics["headline"]["name"] == "roc_auc"
