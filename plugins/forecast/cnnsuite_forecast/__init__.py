@@ -28,7 +28,11 @@ manifest = Manifest(
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
         "predict": {"horizon": 0, "output": ""},
     },
-    quick_config={"train": {"epochs": 2, "patience": 2}},
+    quick_config={
+        "data": {"series": ["co2", "sunspots", "macrodata:realgdp", "macrodata:infl"]},
+        "features": {"max_windows": 100},
+        "train": {"epochs": 2, "patience": 2},
+    },
     config_help={
         "data.series": "offline default series from statsmodels: 'co2' (weekly, gaps), "
                        "'sunspots' (yearly), 'elnino' (monthly), 'macrodata:<column>' "
