@@ -24,6 +24,7 @@ manifest = Manifest(
         "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
                   "dropout": 0.1, "gated": False, "hidden": 64,
                   "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True},
+        "augment": {"noise": 0.0},
         "split": {"origins": 4, "stride": 0, "val_origins": 8, "val_stride": 1},
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
         "predict": {"horizon": 0, "output": ""},
@@ -58,6 +59,8 @@ manifest = Manifest(
         "model.learning_rate": "Adam learning rate",
         "model.calibrate": "after training, recalibrate the intervals on the validation "
                            "windows (conformalized quantile regression)",
+        "augment.noise": "std of Gaussian noise added to training contexts, in units of "
+                         "the series' scale (0: off)",
         "split.val": "unused: forecast splits by rolling origins (split.origins)",
         "split.test": "unused: forecast splits by rolling origins (split.origins)",
         "split.origins": "test forecast origins at the end of every series (rolling origin)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,25 @@ class ForecastPlugin(Plugin):
         _, context, channels = features_.x["context"].shape
         return build_tcn(context, channels, int(state["horizon"]), len(state["calendar"]),
                          config["model"])
+
+    def batch_transform(self, config: Config, training: bool
+                        ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
+        """Jitter the context values in training, so one noisy step is not read as a shift."""
+        sigma = float(config["augment"]["noise"])
+        if not training or sigma <= 0:
+            return None
+        import tensorflow as tf
+
+        def jitter(x: Any, y: Any) -> tuple[Any, Any]:
+            ctx = x["context"]
+            noise = tf.random.normal(tf.shape(ctx[..., 0]), stddev=sigma)
+            steps = tf.concat([tf.zeros_like(noise[:, :1]), noise[:, 1:] - noise[:, :-1]],
+                              axis=1)
+            ctx = tf.concat([ctx[..., :1] + noise[..., None], ctx[..., 1:2] + steps[..., None],
+                             ctx[..., 2:]], axis=-1)
+            return {**x, "context": ctx}, y
+
+        return jitter
 
     def _forecasts(self, y_pred: Any, meta: dict[str, Any]) -> np.ndarray:
         return features.to_original(np.asarray(y_pred, dtype="float64"), meta["level"],
