@@ -124,11 +124,28 @@ def _toml_line(key: str, value: Any, help_text: str | None) -> str:
 @click.option("--resume", type=click.Path(path_type=Path), default=None,
               help="Continue an interrupted run in this run directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json at the end.")
+@click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]), default=None,
+              help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
+@click.option("--distribute", is_flag=True,
+              help="Data-parallel training on the Keras distribution API (needs --backend "
+                   "jax); all local devices, or one process of a multi-process job.")
+@click.option("--coordinator", metavar="HOST:PORT", default=None,
+              help="Process 0's address for a multi-process job ($CNNSUITE_COORDINATOR).")
+@click.option("--num-processes", type=int, default=None,
+              help="Processes in the job ($CNNSUITE_NUM_PROCESSES).")
+@click.option("--process-id", type=int, default=None,
+              help="This process's index, 0-based ($CNNSUITE_PROCESS_ID).")
 @click.pass_context
 def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | None,
         overrides: tuple[str, ...], out: Path, seed: int | None, quick: bool,
-        resume: Path | None, as_json: bool) -> None:
+        resume: Path | None, as_json: bool, backend: str | None, distribute: bool,
+        coordinator: str | None, num_processes: int | None, process_id: int | None) -> None:
     """Train PLUGIN, evaluate it on held-out data and write a run record."""
+    from ._distributed import Distributed, select_backend
+
+    select_backend(backend)
+    distributed = (Distributed.from_options(coordinator, num_processes, process_id)
+                   if distribute else None)
     from ._runner import run as run_plugin
 
     if data is not None and not Path(data).exists() and ("/" in data or "." in data):
@@ -137,7 +154,9 @@ def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | N
         raise BadInputError(f"--data {data}: no such file or folder")
     result = run_plugin(plugin, data=data, config_file=config_file, overrides=overrides,
                         out=out, seed=seed, quick=quick, resume=resume,
-                        disable=ctx.obj["disable"], console=stderr)
+                        disable=ctx.obj["disable"], console=stderr, distributed=distributed)
+    if distributed is not None and not distributed.is_chief:
+        return
     if as_json:
         click.echo(json.dumps(result.metrics, indent=2))
     else:
@@ -254,6 +273,24 @@ def explain(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...], method: 
                           str(row.get("png", "")))
         stdout.print(table)
     _report_rejected(rejected)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True,
+                               "allow_interspersed_args": False})
+@click.option("-n", "--num-processes", type=int, required=True, help="Processes to start.")
+@click.option("--port", type=int, default=None, help="Coordinator port (default: a free one).")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def launch(num_processes: int, port: int | None, command: tuple[str, ...]) -> None:
+    """Run 'cnnsuite COMMAND' in N local processes of one job (e.g. run images --distribute).
+
+    Output is prefixed with each process's index; if any process fails, all are stopped
+    and the launcher exits non-zero naming the process.
+    """
+    from ._distributed import launch as launch_processes
+
+    code = launch_processes(num_processes, list(command), port)
+    if code:
+        raise SystemExit(code)
 
 
 @cli.command()

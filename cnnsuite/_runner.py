@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import platform
+import shutil
+import tempfile
 import time
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +21,7 @@ from ._cache import FeatureCache, cache_dir
 from ._config import dumps_toml, resolve_config
 from ._data import Examples, Features, Metrics, Rejected
 from ._discovery import get_manifest, load_plugin
+from ._distributed import Distributed, localise
 from ._errors import BadInputError, RunError, UsageError
 from ._manifest import Manifest
 from ._plugin import Config, Plugin, State
@@ -64,14 +67,26 @@ def run(
     disable: str | None = None,
     console: Console | None = None,
     callbacks: Sequence[Any] = (),
+    distributed: Distributed | None = None,
 ) -> RunResult:
     """Train and evaluate `plugin_name`, writing ``<out>/<plugin>/<run-id>/``.
 
     With `resume`, continue the interrupted run in that directory from its last
-    completed epoch; its configuration and data are reused.
+    completed epoch; its configuration and data are reused. With `distributed`, this
+    process is one of a data-parallel job; only process 0 writes the run record.
     """
     console = _console(console)
     manifest = get_manifest(plugin_name, disable)
+    if distributed is not None and resume is not None:
+        raise UsageError("--resume is not supported with --distribute; restart the job")
+    if distributed is not None and not distributed.is_chief:
+        config = resolve_config(manifest, config_file, overrides, seed, quick)
+        scratch = Path(tempfile.mkdtemp(prefix=f"cnnsuite-process{distributed.process_id}-"))
+        try:
+            return _train_and_evaluate(manifest, config, data, scratch, console, callbacks,
+                                       resuming=False, distributed=distributed)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     if resume is not None:
         run_dir, config, run_info = _open_for_resume(Path(resume), manifest)
         data = run_info.get("data")
@@ -92,7 +107,7 @@ def run(
     console.print(f"[bold]cnnsuite run {manifest.name}[/] -> {run_dir}")
     try:
         result = _train_and_evaluate(manifest, config, data, run_dir, console, callbacks,
-                                     resuming=resume is not None)
+                                     resuming=resume is not None, distributed=distributed)
     except KeyboardInterrupt:
         run_info["status"] = "interrupted"
         atomic_write_json(run_dir / "run.json", run_info)
@@ -163,9 +178,12 @@ def _train_and_evaluate(
     console: Console,
     extra_callbacks: Sequence[Any],
     resuming: bool,
+    distributed: Distributed | None = None,
 ) -> RunResult:
     timings: dict[str, float] = {}
     tick = time.perf_counter()
+    if distributed is not None:
+        distributed.initialize()  # before any computation: JAX joins the job first
     plugin = load_plugin(manifest)
     _seed_everything(int(config["seed"]))
     atomic_write_json(run_dir / "environment.json", environment(manifest))
@@ -214,6 +232,12 @@ def _train_and_evaluate(
     history = fit_model(plugin, model, features["train"], features.get("val"), config, run_dir,
                         console, extra_callbacks, resuming)
     timings["train_s"] = time.perf_counter() - tick
+    if distributed is not None:
+        model = localise(model, lambda: plugin.build_model(features["train"], state, config))
+        console.print(f"process {distributed.process_id}/{distributed.num_processes}: "
+                      f"weights sha256 {weights_digest(model)}", highlight=False)
+        if not distributed.is_chief:
+            return RunResult(run_dir, {}, 0, timings)
 
     tick = time.perf_counter()
     _save_model(model, run_dir / "model.keras")
@@ -235,6 +259,16 @@ def _train_and_evaluate(
     return RunResult(run_dir, metrics_json, n_rejected, timings)
 
 
+def weights_digest(model: Any) -> str:
+    """A short hash of a model's weights, to show that processes agree."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def make_dataset(
     features: Features, config: Config, plugin: Plugin, training: bool
 ) -> Any:
@@ -247,11 +281,22 @@ def make_dataset(
     if training:
         buffer = min(int(config["train"]["shuffle_buffer"]), len(features))
         ds = ds.shuffle(buffer, seed=int(config["seed"]), reshuffle_each_iteration=True)
-    ds = ds.batch(batch)
+    # a distribution splits each batch across devices and needs its size known statically
+    static = _distribution_active()
+    ds = ds.batch(batch, drop_remainder=static and len(features) >= batch)
     transform = plugin.batch_transform(config, training)
     if transform is not None:
         ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+        if static:
+            ds = ds.map(lambda *t: tf.nest.map_structure(
+                lambda a: tf.ensure_shape(a, [batch] + [None] * (a.shape.rank - 1)), t))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _distribution_active() -> bool:
+    import keras
+
+    return keras.distribution.distribution() is not None
 
 
 def fit_model(

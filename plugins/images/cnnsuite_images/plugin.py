@@ -70,10 +70,13 @@ class ImagesPlugin(Plugin):
                                                          fill_mode="constant"))
         if not layers:
             return None
-        pipeline = keras.Sequential(layers, name="augmentation")
 
+        # layer by layer, not wrapped in a Sequential: Keras' preprocessing layers switch
+        # to TensorFlow ops inside tf.data whatever the backend, a Sequential does not
         def augment(x: Any, y: Any) -> tuple[Any, Any]:
-            return pipeline(x, training=True), y
+            for layer in layers:
+                x = layer(x, training=True)
+            return x, y
 
         return augment
 
