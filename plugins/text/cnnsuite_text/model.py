@@ -88,8 +88,13 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_constraint=constraint,
                                  name="probabilities")(x)
     model = keras.Model(ids, outputs, name="kim_cnn")
+    if cfg["optimizer"] == "adadelta":  # Kim's choice: rho 0.95, epsilon 1e-6
+        optimizer: keras.optimizers.Optimizer = keras.optimizers.Adadelta(
+            float(cfg["learning_rate"]), rho=0.95, epsilon=1e-6)
+    else:
+        optimizer = keras.optimizers.Adam(float(cfg["learning_rate"]))
     model.compile(
-        optimizer=keras.optimizers.Adam(float(cfg["learning_rate"])),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

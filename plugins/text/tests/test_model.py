@@ -10,7 +10,7 @@ import numpy as np
 from cnnsuite_text.model import SentenceConvolutions, build_kim_cnn
 
 CFG = {"embedding_dim": 16, "widths": [3, 4, 5], "filters": 8, "dropout": 0.5,
-       "max_norm": 3.0, "learning_rate": 0.001, "static": False}
+       "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001, "static": False}
 
 
 def test_padding_does_not_change_the_prediction() -> None:
