@@ -12,6 +12,7 @@ import atexit
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: Bumped whenever featurisation changes its output, so that cached features are redone.
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5
 #: Per-side channels of the curvature maps; the reverse repeats them, then one mask.
 MAP_CHANNELS = ("mean", "gauss", "ii_small", "ii_mid", "ii_large", "height")
 
@@ -302,7 +303,7 @@ def featurize_all(items: Sequence[Any], settings: dict[str, Any],
             except (OSError, ValueError, KeyError):
                 results[i] = None
     todo = [i for i, r in enumerate(results) if r is None]
-    jobs = [(items[i], settings, read, i) for i in todo]
+    jobs = [(items[i], settings, read, _item_seed(items[i])) for i in todo]
     n = min(workers or os.cpu_count() or 1, len(jobs))
     if n <= 1 or len(jobs) < 4:  # starting processes costs more than a few meshes
         done = [_featurize_item(job) for job in jobs]
@@ -315,6 +316,12 @@ def featurize_all(items: Sequence[Any], settings: dict[str, Any],
         if cache is not None and key is not None and isinstance(result, MeshFeatures):
             _store(cache / f"{key}.npz", result)
     return [r if r is not None else "not featurised" for r in results]
+
+
+def _item_seed(item: Any) -> int:
+    """The point-sampling seed of an item: its own, not its position in a split."""
+    ident = json.dumps(item, sort_keys=True) if isinstance(item, dict) else str(item)
+    return zlib.crc32(ident.encode())
 
 
 def _item_key(item: Any, settings: dict[str, Any]) -> str | None:
