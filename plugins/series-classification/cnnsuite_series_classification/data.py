@@ -294,7 +294,7 @@ def reject_unreadable(inputs: Sequence[str]) -> tuple[list[np.ndarray], list[str
         try:
             series, file_labels = read_series_file(path)
         except BadInputError as exc:
-            rejected.append(Rejected(name, str(exc), "predict"))
+            rejected.append(Rejected(name, str(exc).removeprefix(f"{path}: "), "predict"))
             continue
         items += series
         ids += series_ids(path, len(series)) if len(series) > 1 else [name]
