@@ -44,6 +44,22 @@ class TabletsPlugin(Plugin):
                                   int(cfg["test_per_period"]), int(cfg["train_seed"]),
                                   int(cfg["test_seed"]), float(cfg["spacing"]))
 
+    def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
+        splits = super().split(examples, config, seed)
+        train = splits["train"]
+        if len(splits["val"]) or float(config["split"]["val"]) <= 0 or train.targets is None:
+            return splits
+        # on small sets the fractions round to no validation tablets at all; keep one per
+        # period that has several, so early stopping (and the host's history) has val
+        rng = np.random.default_rng(seed)
+        labels, counts = np.unique(train.targets, return_counts=True)
+        pick = np.sort([rng.choice(np.flatnonzero(train.targets == label))
+                        for label, count in zip(labels, counts, strict=True) if count > 1])
+        if len(pick) == 0:
+            return splits
+        rest = np.setdiff1d(np.arange(len(train)), pick)
+        return {"train": train.take(rest), "val": train.take(pick), "test": splits["test"]}
+
     def fit_state(self, train: Examples, config: Config) -> State:
         return {"class_names": train.class_names, "task": "classification",
                 "kind": config["model"]["kind"]}

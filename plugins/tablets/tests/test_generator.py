@@ -30,3 +30,14 @@ def test_periods_overlap_in_size():
     low = max(w[0] for w in widths.values())
     high = min(w[1] for w in widths.values())
     assert low < high  # every period has tablets of widths in [low, high]
+
+
+def test_small_sets_still_get_validation_tablets():
+    from cnnsuite._discovery import get_manifest, load_plugin
+    from cnnsuite_tablets.data import generated_set
+
+    plugin = load_plugin(get_manifest("tablets"))
+    examples = generated_set(list(PERIODS), 3, 1, train_seed=1, test_seed=2, spacing=1.0)
+    splits = plugin.split(examples, {"split": {"val": 0.1, "test": 0.2}}, seed=0)
+    assert len(splits["val"]) == len(PERIODS)
+    assert len(splits["train"]) == 2 * len(PERIODS) and len(splits["test"]) == len(PERIODS)

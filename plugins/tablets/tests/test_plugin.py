@@ -38,6 +38,7 @@ def test_quick_cnn_run_reloads_and_predicts_mesh_files(tmp_path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["headline"]["name"] == "accuracy" and "macro_f1" in metrics
     assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n_test"] == 4
+    assert (run_dir / "history.csv").exists()
 
     paths = export_tablets(tmp_path, ["ur_iii", "neo_assyrian"], seed=99)
     (tmp_path / "broken.ply").write_bytes(b"ply\nthis is not a mesh")
