@@ -363,10 +363,12 @@ def _read_history(path: Path) -> dict[str, list[float]]:
     for row in rows:
         for key, value in row.items():
             try:
-                history.setdefault(key, []).append(float(value))
+                number = float(value)
             except (TypeError, ValueError):
-                continue
-    return history
+                number = float("nan")  # CSVLogger writes "NA" for metrics not computed
+            history.setdefault(key, []).append(number)
+    # a column with no value at all (val_* without a validation split) says nothing
+    return {k: v for k, v in history.items() if not all(np.isnan(v))}
 
 
 def predict_batches(model: keras.Model, features: Features, config: Config) -> Any:

@@ -130,3 +130,18 @@ def test_history_keeps_last_row_of_repeated_epochs(tmp_path: Path) -> None:
     history = _read_history(path)
     assert history["epoch"] == [0, 1, 2, 3]
     assert history["loss"] == [0.9, 0.75, 0.65, 0.6]
+
+
+def test_history_without_validation_columns(tmp_path: Path) -> None:
+    from cnnsuite._runner import _read_history
+
+    path = tmp_path / "h.csv"
+    path.write_text("epoch,loss,val_loss\n0,0.9,NA\n1,0.8,NA\n")
+    assert _read_history(path) == {"epoch": [0.0, 1.0], "loss": [0.9, 0.8]}
+
+
+@pytest.mark.slow
+def test_run_without_validation_split(fake_plugins: Path, tmp_path: Path) -> None:
+    result = run("tinygood", out=tmp_path, quick=True, overrides=["split.val=0.0"])
+    header = (result.run_dir / "history.csv").read_text().splitlines()[0]
+    assert header.split(",") == ["epoch", "accuracy", "loss"]
