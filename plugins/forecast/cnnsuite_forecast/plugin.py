@@ -85,7 +85,10 @@ class ForecastPlugin(Plugin):
         parts = features.split_series(list(examples.items), context, horizon, n_test, stride,
                                       n_val, val_stride,
                                       int(config["features"]["max_windows"]))
-        return {name: Examples(items=items, ids=[s.id for s in items], task="regression")
+        # One series gives an example to every split (its own time span), so the ids of
+        # the examples name the span: 'co2@train', 'co2@val', 'co2@test'.
+        return {name: Examples(items=items, ids=[f"{s.id}@{name}" for s in items],
+                               task="regression")
                 for name, items in parts.items()}
 
     def fit_state(self, train: Examples, config: Config) -> State:

@@ -113,3 +113,13 @@ def test_cli_rejects_a_receptive_field_shorter_than_the_context(
     code = main(["run", "forecast", "--quick", "--set", "model.dilations=[1, 2]",
                  "--out", str(tmp_path / "runs")])
     assert code == 2
+
+
+@pytest.mark.slow
+def test_passes_the_host_conformance_checks(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnsuite._checks import run_checks
+
+    monkeypatch.setenv("CNNSUITE_CACHE_DIR", str(tmp_path / "cache"))
+    failures = [f"{r.name}: {r.reason}" for r in run_checks("forecast") if not r.ok]
+    assert not failures
