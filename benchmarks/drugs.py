@@ -165,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny data and budget")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--trees", type=int, default=500)
     parser.add_argument("--skip", default="", help="comma list of: speed,random,scaffold,esol")
     parser.add_argument("--cache", default="", help="feature cache folder (default: a new "
@@ -173,7 +174,7 @@ def main() -> None:
                         help="extra configuration override for the CNN runs (repeatable)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    seeds = list(range(1 if args.quick else args.seeds))
+    seeds = [args.first_seed + i for i in range(1 if args.quick else args.seeds)]
     trees = 50 if args.quick else args.trees
     cache = args.cache or tempfile.mkdtemp(prefix="cnnsuite-drugs-bench-")
     os.environ["CNNSUITE_CACHE_DIR"] = cache
