@@ -175,7 +175,8 @@ class QuantileForecaster(keras.Model):
         else:
             xs, ys = [], []
             for x, y in validation:
-                xs.append(x)
+                # tf.data yields TensorFlow tensors; other backends take NumPy arrays
+                xs.append(keras.tree.map_structure(np.asarray, x))
                 ys.append(y)
         if not ys:
             return
