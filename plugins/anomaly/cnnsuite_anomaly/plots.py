@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cnnsuite.plots import training_curves  # noqa: E402, F401
+
 from .data import Series  # noqa: E402
 from .metrics import segments  # noqa: E402
 
@@ -52,23 +54,6 @@ def saliency_plot(path: Path, window: np.ndarray, saliency: np.ndarray) -> Path:
     axes[1].plot(saliency[: len(window)], lw=0.9, color="tab:purple")
     axes[1].set_ylabel("saliency")
     axes[1].set_xlabel("point in window")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
-    """Loss and AUC per epoch, training and validation."""
-    if not history.get("loss"):
-        return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key in zip(axes, ("loss", "auc"), strict=True):
-        for prefix, style in (("", "-"), ("val_", "--")):
-            if history.get(prefix + key):
-                ax.plot(history[prefix + key], style, label=prefix + key)
-        ax.set_xlabel("epoch")
-        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cnnsuite.plots import training_curves  # noqa: E402, F401
+
 from .data import Series  # noqa: E402
 
 
@@ -36,23 +38,6 @@ def fan_chart(path: Path, series: list[Series], rows: dict[int, list[int]],
             ax.axvline(stamps[origin], color="grey", lw=0.5, ls=":")
         ax.set_title(f"{s.id}: median and {quantiles[0]:g}-{quantiles[-1]:g} quantiles "
                      "at each test origin", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
-    """Pinball loss per epoch, training and validation."""
-    if not history.get("loss"):
-        return None
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(history["loss"], label="train")
-    if history.get("val_loss"):
-        ax.plot(history["val_loss"], "--", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("pinball loss (scaled units)")
-    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -11,46 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # noqa: E402
 
+from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
+
 from .features import MAP_CHANNELS  # noqa: E402
 
 __all__ = ["confusion_matrix_plot", "curvature_maps_plot", "curvature_rendering",
            "training_curves"]
 
 
-def confusion_matrix_plot(path: Path, matrix: np.ndarray, class_names: list[str]) -> Path:
-    """A confusion matrix with counts in the cells."""
-    size = max(4.0, 0.6 * len(class_names) + 2.5)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for (i, j), count in np.ndenumerate(matrix):
-        ax.text(j, i, str(count), ha="center", va="center",
-                color="white" if count > matrix.max() / 2 else "black", fontsize=9)
-    ax.set_title("confusion matrix (test tablets)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
-    """Loss and accuracy per epoch, training and validation."""
-    if not history.get("loss"):
-        return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
-        for prefix, style in (("", "-"), ("val_", "--")):
-            if history.get(prefix + key):
-                ax.plot(history[prefix + key], style, label=prefix + key)
-        ax.set_xlabel("epoch")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def curvature_maps_plot(path: Path, maps: np.ndarray, labels: list[str]) -> Path:
