@@ -19,8 +19,6 @@ __all__ = ["confusion_matrix_plot", "curvature_maps_plot", "curvature_rendering"
            "training_curves"]
 
 
-
-
 def curvature_maps_plot(path: Path, maps: np.ndarray, labels: list[str]) -> Path:
     """For each given tablet (one row), its mean-curvature and volume-fraction maps."""
     per_side = len(MAP_CHANNELS)
