@@ -20,7 +20,7 @@ HOST_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "split": {"val": 0.1, "test": 0.2},
     "train": {"epochs": 20, "batch_size": 64, "patience": 5, "shuffle_buffer": 10000,
-              "backup_interval_s": 30.0},
+              "backup_interval_s": 30.0, "monitor": "val_loss"},
 }
 HOST_QUICK: dict[str, Any] = {"train": {"epochs": 2, "patience": 2}}
 HOST_HELP: dict[str, str] = {
@@ -31,6 +31,8 @@ HOST_HELP: dict[str, str] = {
     "train.batch_size": "examples per training batch",
     "train.patience": "epochs without validation improvement before stopping (0: never)",
     "train.shuffle_buffer": "size of the tf.data shuffle buffer for training",
+    "train.monitor": "what early stopping watches, e.g. val_loss or val_accuracy "
+                     "(higher is better for names with acc or auc)",
     "train.backup_interval_s": "least seconds between resumable backups at epoch ends "
                                "(0: every epoch); bounds the work an interruption loses",
 }

@@ -335,7 +335,8 @@ def fit_model(
     patience = int(config["train"]["patience"])
     if val_ds is not None and patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=patience, restore_best_weights=True))
+            monitor=str(config["train"].get("monitor", "val_loss")), patience=patience,
+            restore_best_weights=True))
     callbacks += list(extra_callbacks)
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=0,
               shuffle=False)  # tf.data already shuffles, seeded

@@ -13,42 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-def confusion_matrix_plot(path: Path, matrix: np.ndarray, class_names: list[str]) -> Path:
-    """A confusion matrix with counts in the cells."""
-    size = max(4.0, 0.5 * len(class_names) + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for (i, j), count in np.ndenumerate(matrix):
-        ax.text(j, i, str(count), ha="center", va="center",
-                color="white" if count > matrix.max() / 2 else "black", fontsize=8)
-    ax.set_title("confusion matrix (test split)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
-    """Loss and accuracy per epoch, training and validation."""
-    if not history.get("loss"):
-        return None
-    keys = [k for k in ("loss", "accuracy") if history.get(k)]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
-        for prefix, style in (("", "-"), ("val_", "--")):
-            if history.get(prefix + key):
-                ax.plot(history[prefix + key], style, label=prefix + key)
-        ax.set_xlabel("epoch")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
 
 
 def join_pieces(pieces: Sequence[str]) -> str:
