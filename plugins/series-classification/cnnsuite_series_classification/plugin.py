@@ -24,19 +24,6 @@ class SeriesClassificationPlugin(Plugin):
     def load_data(self, source: str | None, config: Config) -> Examples:
         return data.load(source, str(config["data"]["dataset"]))
 
-    def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
-        """The official split; with ``split.val = 0`` the training series double as "val".
-
-        UCR/UEA training sets are too small to hold series out, so by default nothing is:
-        "val" then re-scores the training series in inference mode (a check of the
-        batch-norm statistics, never used for early stopping since ``train.patience`` is
-        0). The host also needs some validation data to write ``history.csv``.
-        """
-        splits = super().split(examples, config, seed)
-        if float(config["split"]["val"]) <= 0 and len(splits["val"]) == 0:
-            splits["val"] = splits["train"]
-        return splits
-
     def fit_state(self, train: Examples, config: Config) -> State:
         assert train.class_names is not None and train.targets is not None
         present = sorted(set(int(t) for t in train.targets))
