@@ -148,10 +148,6 @@ def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | N
                    if distribute else None)
     from ._runner import run as run_plugin
 
-    if data is not None and not Path(data).exists() and ("/" in data or "." in data):
-        from ._errors import BadInputError
-
-        raise BadInputError(f"--data {data}: no such file or folder")
     result = run_plugin(plugin, data=data, config_file=config_file, overrides=overrides,
                         out=out, seed=seed, quick=quick, resume=resume,
                         disable=ctx.obj["disable"], console=stderr, distributed=distributed)
