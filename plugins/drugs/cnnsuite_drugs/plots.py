@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cnnsuite.plots import training_curves  # noqa: E402, F401
+
 
 def predicted_vs_measured(path: Path, measured: np.ndarray, predicted: np.ndarray,
                           rmse: float) -> Path:
@@ -69,22 +71,5 @@ def molecule_grid(path: Path, smiles: str, grid: np.ndarray, names: list[str]) -
         sub.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
-    """Loss per epoch, training and validation."""
-    if not history.get("loss"):
-        return None
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(history["loss"], label="train")
-    if history.get("val_loss"):
-        ax.plot(history["val_loss"], label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
