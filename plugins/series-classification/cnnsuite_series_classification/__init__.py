@@ -11,6 +11,7 @@ __all__ = ["manifest"]
 manifest = Manifest(
     name="series-classification",
     summary="Time-series classification (UCR/UEA) with FCN, ResNet and InceptionTime CNNs.",
+    contract="1.1",
     plugin="cnnsuite_series_classification.plugin:SeriesClassificationPlugin",
     default_config={
         "data": {"dataset": "GunPoint"},

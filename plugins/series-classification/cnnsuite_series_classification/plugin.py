@@ -117,6 +117,28 @@ class SeriesClassificationPlugin(Plugin):
                                                      features.x, full, index, titles))
         return written
 
+    def explain(self, model: Any, features: Features, examples: Examples, state: State,
+                config: Config, method: str, out_dir: Path) -> list[dict[str, Any]]:
+        from . import explain
+
+        assert isinstance(features.x, np.ndarray)
+        probabilities = member_mean(model.predict(features.x, verbose=0))
+        target = probabilities.argmax(axis=1)
+        raw, importance = explain.attribution_over_time(model, features.x, target, method)
+        names = state["class_names"]
+        ids = features.meta.get("ids", examples.ids)
+        rows = []
+        for i, input_id in enumerate(ids):
+            stem = f"{i:03d}-{Path(str(input_id)).stem}"
+            label = f"{names[target[i]]} ({probabilities[i, target[i]]:.2f})"
+            png = explain.explanation_png(out_dir / f"{stem}.png", features.x[i],
+                                          importance[i], f"{method}: {label}")
+            np.save(out_dir / f"{stem}.npy", raw[i])
+            rows.append({"input": str(input_id), "prediction": label, "png": str(png),
+                         "npy": str(out_dir / f"{stem}.npy"),
+                         "top": explain.top_stretches(importance[i])})
+        return rows
+
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
         items, ids, labels, rejected = data.reject_unreadable(inputs)
         return Examples(items=items, ids=ids, rejected=rejected, meta={"labels": labels})

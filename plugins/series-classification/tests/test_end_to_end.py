@@ -103,3 +103,19 @@ def test_cli_exit_code_2_on_bad_input(tmp_path: Path) -> None:
                           cwd=tmp_path)
     assert done.returncode == 2
     assert "no such file or folder" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["gradcam", "integrated-gradients", "occlusion"])
+def test_explain_writes_a_picture_per_series(quick_run: Path, tmp_path: Path,
+                                             method: str) -> None:
+    from cnnsuite._runner import explain_run
+
+    series = tmp_path / "bump.npy"
+    np.save(series, np.exp(-((np.arange(150) - 60) / 8.0) ** 2))
+    rows, rejected, out = explain_run(quick_run, [str(series)], method, tmp_path / "out")
+    assert not rejected and len(rows) == 1
+    assert Path(rows[0]["png"]).stat().st_size > 1000
+    assert np.load(rows[0]["npy"]).shape[0] == 150
+    shares = [part["share"] for part in rows[0]["top"]]
+    assert shares == sorted(shares, reverse=True) and 0 <= sum(shares) <= 1.0001
