@@ -147,7 +147,11 @@ def gradcam(model: Any, x: np.ndarray, target: np.ndarray, layer: str) -> np.nda
 
     x = np.asarray(x, dtype="float32")
     inner = keras.Model(model.inputs, [model.get_layer(layer).output, model.outputs[0]])
-    out = np.zeros(x.shape[1:-1], dtype="float32")[None].repeat(len(x), axis=0)
+    # the input's spatial axes: all but the channel axis, unless the input has none (a
+    # series or a window given as (batch, steps), reshaped inside the model)
+    spatial_rank = len(inner.outputs[0].shape) - 2
+    spatial = x.shape[1:1 + spatial_rank]
+    out = np.zeros((len(x),) + spatial, dtype="float32")
     for i in range(len(x)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -162,7 +166,7 @@ def gradcam(model: Any, x: np.ndarray, target: np.ndarray, layer: str) -> np.nda
         _, grads = _value_and_grad(head, activations)
         weights = grads.mean(axis=tuple(range(1, grads.ndim - 1)), keepdims=True)
         cam = np.maximum((weights * activations).sum(axis=-1), 0.0)[0]
-        out[i] = _resize(cam, x.shape[1:-1])
+        out[i] = _resize(cam, spatial)
     return out
 
 

@@ -12,6 +12,7 @@ manifest = Manifest(
     name="anomaly",
     summary="Anomalies in univariate time series: spectral residual + 1D CNN (SR-CNN).",
     plugin="cnnsuite_anomaly.plugin:AnomalyPlugin",
+    contract="1.1",
     default_config={
         "data": {"sets": ["co2", "sunspots", "elnino", "macrodata"], "copies": 12,
                  "train_stride": 8, "max_anomalies": 3, "eval_rate": 0.01},

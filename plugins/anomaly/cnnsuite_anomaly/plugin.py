@@ -228,6 +228,37 @@ class AnomalyPlugin(Plugin):
             rows.append(row)
         return rows
 
+    def explain(self, model: keras.Model, features: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        """For each series, why SR-CNN scored its most anomalous point as it did."""
+        from . import explain
+
+        sr = SRSettings.from_config(config)
+        probs = np.asarray(model.predict(features.x, verbose=0))
+        rows, offset = [], 0
+        for n, (s, count) in enumerate(zip(features.meta["series"], features.meta["counts"],
+                                           strict=True)):
+            plan = WindowPlan.for_series(len(s), sr.length, int(features.meta["stride"]))
+            own = probs[offset:offset + count, :sr.length]  # the extension is not data
+            k, j = np.unravel_index(int(np.argmax(own)), own.shape)
+            window = np.asarray(features.x[offset + k])
+            offset += count
+            importance = explain.window_attribution(model, window, int(j), method)[:sr.length]
+            start = int(plan.starts[k])
+            stem = f"{n:03d}-{Path(s.name).stem}"
+            title = (f"{method}: point {start + int(j)} scored {own[k, j]:.2f} "
+                     f"(threshold {float(config['detect']['threshold']):.2f})")
+            png = explain.explanation_png(out_dir / f"{stem}.png",
+                                          s.values[start:start + sr.length], importance,
+                                          int(j), start, title)
+            np.save(out_dir / f"{stem}.npy", importance)
+            rows.append({"input": s.name, "prediction": f"max score {own[k, j]:.2f} at point "
+                         f"{start + int(j)} ({s.timestamp(start + int(j))})", "png": str(png),
+                         "npy": str(out_dir / f"{stem}.npy"),
+                         "top": explain.top_points(importance, start, s)})
+        return rows
+
     def stream(self, model: keras.Model, state: State, config: Config,
                lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         """Score points read one per line (``value`` or ``timestamp,value``) as they come."""

@@ -90,3 +90,17 @@ def test_model_reloads_in_safe_mode(quick_run):
     model = keras.saving.load_model(quick_run.run_dir / "model.keras", safe_mode=True)
     assert model.get_layer("saliency_ratio").get_config()["epsilon"] == 1e-6
     assert model.output_shape == (None, 128)
+
+
+@pytest.mark.parametrize("method", ["integrated-gradients", "occlusion", "gradcam"])
+def test_explain_the_top_alarm(quick_run, tmp_path, method):
+    from cnnsuite._runner import explain_run
+
+    spiky = _series_csv(tmp_path / "spiky.csv", label=False)
+    rows, rejected, out = explain_run(quick_run.run_dir, [str(spiky)], method, tmp_path / "x")
+    assert not rejected and len(rows) == 1
+    assert (tmp_path / "x" / "000-spiky.png").stat().st_size > 1000
+    importance = np.load(rows[0]["npy"])
+    assert importance.ndim == 1 and np.isfinite(importance).all()
+    shares = [part["share"] for part in rows[0]["top"]]
+    assert shares == sorted(shares, reverse=True)
