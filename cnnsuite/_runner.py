@@ -496,6 +496,15 @@ def predict_run(
 ) -> tuple[list[dict[str, Any]], list[Rejected]]:
     """Predict on raw inputs (files, strings) with a saved run."""
     loaded = open_run(run_dir, disable, overrides)
+    examples, features, rejected = _read_and_featurize(loaded, inputs)
+    y_pred = predict_batches(loaded.model, features, loaded.config)
+    return (loaded.plugin.describe(y_pred, features, examples, loaded.state, loaded.config),
+            rejected)
+
+
+def _read_and_featurize(loaded: LoadedRun, inputs: list[str]
+                        ) -> tuple[Examples, Features, list[Rejected]]:
+    """The inputs of ``predict`` or ``explain`` as features; an error if none is usable."""
     plugin, config, state = loaded.plugin, loaded.config, loaded.state
     examples = plugin.read_inputs(inputs, state, config)
     rejected = list(examples.rejected)
@@ -507,8 +516,7 @@ def predict_run(
     if len(features) == 0:
         reasons = "; ".join(f"{r.id}: {r.reason}" for r in rejected)
         raise BadInputError(f"none of the inputs could be featurised ({reasons})")
-    y_pred = predict_batches(loaded.model, features, config)
-    return plugin.describe(y_pred, features, examples, state, config), rejected
+    return examples, features, rejected
 
 
 def stream_run(
@@ -540,13 +548,7 @@ def explain_run(
         raise UsageError(f"plugin {plugin.name!r} ({plugin.manifest.distribution} "
                          f"{plugin.manifest.version}) cannot explain its predictions: it "
                          "does not implement the optional 'explain' capability (contract 1.1)")
-    examples = plugin.read_inputs(inputs, state, config)
-    rejected = list(examples.rejected)
-    if len(examples) == 0:
-        reasons = "; ".join(f"{r.id}: {r.reason}" for r in rejected) or "no inputs"
-        raise BadInputError(f"none of the inputs could be read ({reasons})")
-    features = plugin.featurize(examples, state, config)
-    rejected += features.rejected
+    examples, features, rejected = _read_and_featurize(loaded, inputs)
     target = Path(out_dir) if out_dir is not None else Path(run_dir) / "explanations" / method
     target.mkdir(parents=True, exist_ok=True)
     rows = explain(loaded.model, features, examples, state, config, method, target)
