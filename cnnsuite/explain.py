@@ -11,7 +11,8 @@ spatial shape (Grad-CAM), for the output unit `target` of each example.
 - Occlusion (Zeiler & Fergus 2014): the drop in the target's output when a window of the
   input is replaced by the baseline, spread over the window's positions.
 - Grad-CAM (Selvaraju et al. 2017): the activations of a convolutional layer weighted by
-  the spatial mean of the target's gradient, rectified, resized to the input.
+  the spatial mean of the target's gradient, rectified, resized to the input; the part of
+  the model after the layer may branch and merge.
 """
 
 from __future__ import annotations
@@ -146,37 +147,30 @@ def gradcam(model: Any, x: np.ndarray, target: np.ndarray, layer: str) -> np.nda
     import keras
 
     x = np.asarray(x, dtype="float32")
-    inner = keras.Model(model.inputs, [model.get_layer(layer).output, model.outputs[0]])
+    conv = model.get_layer(layer).output
+    inner = keras.Model(model.inputs, conv)
+    # the part of the graph from the layer to the output, whatever its shape (branches
+    # and merges included): the target's gradient with respect to the activations
+    head_model = keras.Model(conv, model.outputs[0])
     # the input's spatial axes: all but the channel axis, unless the input has none (a
     # series or a window given as (batch, steps), reshaped inside the model)
-    spatial_rank = len(inner.outputs[0].shape) - 2
+    spatial_rank = len(conv.shape) - 2
     spatial = x.shape[1:1 + spatial_rank]
     out = np.zeros((len(x),) + spatial, dtype="float32")
     for i in range(len(x)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            activations = np.asarray(inner(x[i:i + 1], training=False)[0])
+            activations = np.asarray(inner(x[i:i + 1], training=False))
         hot = keras.ops.convert_to_tensor(_one_hot(model, target[i:i + 1], 1))
 
         def head(a: Any, hot: Any = hot) -> Any:
-            # the gradient of the target with respect to the layer's activations: re-run
-            # the layers after `layer` on them
-            return keras.ops.sum(_after(model, layer, a) * hot, axis=-1)
+            return keras.ops.sum(head_model(a, training=False) * hot, axis=-1)
 
         _, grads = _value_and_grad(head, activations)
         weights = grads.mean(axis=tuple(range(1, grads.ndim - 1)), keepdims=True)
         cam = np.maximum((weights * activations).sum(axis=-1), 0.0)[0]
         out[i] = _resize(cam, spatial)
     return out
-
-
-def _after(model: Any, layer: str, activations: Any) -> Any:
-    """Run the functional model's layers that follow `layer` (a linear chain) on activations."""
-    names = [lay.name for lay in model.layers]
-    value = activations
-    for lay in model.layers[names.index(layer) + 1:]:
-        value = lay(value, training=False)
-    return value
 
 
 def _resize(cam: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
