@@ -14,6 +14,7 @@ manifest = Manifest(
     summary="Period classification of 3D cuneiform tablets from curvature maps (2D CNN) "
             "or point features (PointNet).",
     plugin="cnnsuite_tablets.plugin:TabletsPlugin",
+    contract="1.1",
     default_config={
         "data": {"periods": ["ur_iii", "old_babylonian", "neo_assyrian", "neo_babylonian"],
                  "per_period": 50, "test_per_period": 25, "train_seed": 1, "test_seed": 2,

@@ -168,6 +168,33 @@ class TabletsPlugin(Plugin):
         mean, _ = mean_gaussian_curvature(vertices, faces)
         return plots.curvature_rendering(path, vertices, faces, mean, title)
 
+    def explain(self, model: keras.Model, features: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        from . import explain
+
+        if config["model"]["kind"] != "cnn":
+            raise BadInputError("explain reads the curvature maps of the 2D CNN; this run "
+                                "trained a PointNet (model.kind = 'pointnet')")
+        assert isinstance(features.x, np.ndarray)
+        probs = np.asarray(model.predict(features.x, verbose=0))
+        target = probs.argmax(axis=1)
+        raw, heat = explain.side_heat(model, features.x, target, method)
+        rejected = {r.id for r in features.rejected}
+        ids = [i for i in examples.ids if i not in rejected]
+        names = state["class_names"]
+        rows = []
+        for i, input_id in enumerate(ids):
+            stem = f"{i:03d}-{Path(input_id).stem}"
+            label = f"{names[target[i]]} ({probs[i, target[i]]:.2f})"
+            png = explain.explanation_png(out_dir / f"{stem}.png", features.x[i], heat[i],
+                                          f"{method}: {label}")
+            np.save(out_dir / f"{stem}.npy", raw[i])
+            rows.append({"input": input_id, "prediction": label, "png": str(png),
+                         "npy": str(out_dir / f"{stem}.npy"),
+                         "top": explain.top_regions(heat[i])})
+        return rows
+
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
         items, ids, rejected = [], [], []
         for name in inputs:

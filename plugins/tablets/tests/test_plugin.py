@@ -52,6 +52,17 @@ def test_quick_cnn_run_reloads_and_predicts_mesh_files(tmp_path):
     with pytest.raises(BadInputError):
         predict_run(run_dir, [str(tmp_path / "broken.ply")])
 
+    from cnnsuite._runner import explain_run
+
+    for method in ("gradcam", "integrated-gradients", "occlusion"):
+        explained, skipped, _ = explain_run(run_dir, [str(paths[0]), str(tmp_path / "broken.ply")],
+                                            method, tmp_path / method)
+        assert [r["input"] for r in explained] == [str(paths[0])]
+        assert {Path(r.id).name for r in skipped} == {"broken.ply"}
+        assert Path(explained[0]["png"]).stat().st_size > 1000
+        shares = [part["share"] for part in explained[0]["top"]]
+        assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
+
 
 @pytest.mark.slow
 def test_quick_pointnet_run_trains_from_cached_features(tmp_path):

@@ -1,0 +1,78 @@
+"""Explanations for tablets: where on the obverse and reverse the period was read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cnnsuite import explain as methods  # noqa: E402
+
+from .features import MAP_CHANNELS  # noqa: E402
+
+SIDES = ("obverse", "reverse")
+
+
+def side_heat(model: Any, maps: np.ndarray, target: np.ndarray, method: str
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(raw attribution, heat per side shaped (N, 2, H, W)) over the curvature maps.
+
+    Integrated gradients and occlusion split by side through the channels (the first
+    half of the channels is the obverse, the second the reverse); Grad-CAM's map is
+    spatial, and both sides share the map grid, so it is shown on both.
+    """
+    per_side = len(MAP_CHANNELS)
+    if method == "integrated-gradients":  # baseline: flat maps (0 after standardising)
+        raw = methods.integrated_gradients(model, maps, target)
+        magnitude = np.abs(raw)
+        heat = np.stack([magnitude[..., :per_side].sum(-1),
+                         magnitude[..., per_side:2 * per_side].sum(-1)], axis=1)
+        return raw, heat
+    if method == "occlusion":
+        window = max(2, maps.shape[1] // 8)
+        raw = methods.occlusion(model, maps, target, window=(window, window),
+                                stride=(max(1, window // 2),) * 2)
+        positive = np.maximum(raw, 0.0)
+        return raw, np.stack([positive, positive], axis=1)
+    layer = [lay.name for lay in model.layers if "_relu" in lay.name][-1]
+    raw = methods.gradcam(model, maps, target, layer)
+    return raw, np.stack([raw, raw], axis=1)
+
+
+def top_regions(heat: np.ndarray, grid: int = 4, count: int = 3) -> list[dict[str, Any]]:
+    """The `count` cells (side, grid row and column) holding most of the heat."""
+    total = float(heat.sum()) or 1.0
+    _, h, w = heat.shape
+    cells = []
+    for s, side in enumerate(SIDES):
+        for i in range(grid):
+            for j in range(grid):
+                r0, r1 = i * h // grid, (i + 1) * h // grid
+                c0, c1 = j * w // grid, (j + 1) * w // grid
+                cells.append((float(heat[s, r0:r1, c0:c1].sum()) / total,
+                              f"{side}, rows {r0}-{r1 - 1}, cols {c0}-{c1 - 1}"))
+    cells.sort(reverse=True)
+    return [{"part": name, "share": round(share, 4)} for share, name in cells[:count]]
+
+
+def explanation_png(path: Path, maps: np.ndarray, heat: np.ndarray, title: str) -> Path:
+    """Each side's mean-curvature map with the heat laid over it."""
+    per_side = len(MAP_CHANNELS)
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
+    for s, ax in enumerate(axes):
+        curvature = maps[..., s * per_side]
+        limit = float(np.percentile(np.abs(curvature), 99)) or 1.0
+        ax.imshow(curvature, cmap="gray", vmin=-limit, vmax=limit)
+        ax.imshow(heat[s], cmap="inferno", alpha=0.55)
+        ax.set_title(SIDES[s], fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
