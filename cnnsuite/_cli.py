@@ -190,26 +190,35 @@ def evaluate(ctx: click.Context, run_dir: Path, data: str | None, overrides: tup
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
+@click.option("--prompt", "prompts", multiple=True, metavar="TEXT",
+              help="A text prompt, for plugins that read text (repeatable); taken as an input.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where files the plugin writes go (default: a new RUN_DIR/predictions/NNNN).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a setting of the run for this prediction (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...],
+            prompts: tuple[str, ...], out: Path | None,
             overrides: tuple[str, ...], as_json: bool) -> None:
     """Predict with a run's model on INPUTS (files or strings, per plugin).
 
     A single '-' reads a stream from standard input, for plugins that score streams,
-    and prints one JSON line per result as soon as it is ready.
+    and prints one JSON line per result as soon as it is ready. Plugins that write
+    files (clips, pictures) put them in a new folder each time and list them.
     """
     from ._runner import predict_run, stream_run
 
-    if inputs == ("-",):
+    if not inputs and not prompts:
+        raise click.UsageError("give at least one input (a file, a string, '-') or --prompt")
+    if inputs == ("-",) and not prompts:
         for row in stream_run(run_dir, sys.stdin, ctx.obj["disable"], overrides):
             click.echo(json.dumps(row))
             sys.stdout.flush()
         return
-    rows, rejected = predict_run(run_dir, list(inputs), ctx.obj["disable"], overrides)
+    rows, rejected = predict_run(run_dir, [*inputs, *prompts], ctx.obj["disable"], overrides,
+                                 out_dir=out)
     if as_json:
         click.echo(json.dumps({"predictions": rows,
                                "rejected": [r.__dict__ for r in rejected]}, indent=2))

@@ -106,6 +106,15 @@ class Plugin:
       PNG and one ``.npy`` per input under `out_dir`, and return one dict per input with
       ``input``, ``prediction``, ``png``, ``npy`` and ``top`` (a list of
       ``{"part": ..., "share": ...}``, the most important parts first).
+    - ``predict(model, features, state, config)`` (contract 1.2): the predictions of
+      `model` on `features`, for plugins whose outputs need more than one batched
+      forward pass (sampling a generator, constrained Viterbi decoding, test-time
+      augmentation). The host uses it for the test split, ``evaluate`` and ``predict``.
+    - During ``cnnsuite predict`` and ``cnnsuite explain``, ``config["predict"]["out_dir"]``
+      (contract 1.2) is a folder made for this call (never an earlier one) where
+      ``describe`` may write files such as clips or pictures; list them in its records.
+    - ``plots(..., model=None)`` (contract 1.2): a plugin whose ``plots`` takes a `model`
+      keyword gets the trained model, for plots that need more than the predictions.
 
     ``cnnsuite.testing`` holds the checks every plugin should pass.
     """

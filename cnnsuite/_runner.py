@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import os
 import platform
 import shutil
@@ -242,11 +243,11 @@ def _train_and_evaluate(
     tick = time.perf_counter()
     _save_model(model, run_dir / "model.keras")
     atomic_write_json(run_dir / "state.json", state)
-    y_pred = predict_batches(model, features["test"], config)
+    y_pred = plugin_predict(plugin, model, features["test"], state, config)
     metrics = plugin.evaluate(y_pred, features["test"], splits["test"], state, config)
     timings["evaluate_s"] = time.perf_counter() - tick
-    plots = plugin.plots(run_dir, y_pred, features["test"], splits["test"], state, config,
-                         history)
+    plots = call_plots(plugin, model, run_dir, y_pred, features["test"], splits["test"],
+                       state, config, history)
     metrics_json = metrics.to_json()
     metrics_json["n_test"] = len(features["test"])
     metrics_json["n_rejected"] = n_rejected
@@ -377,6 +378,45 @@ def predict_batches(model: keras.Model, features: Features, config: Config) -> A
     return model.predict(features.x, batch_size=int(config["train"]["batch_size"]), verbose=0)
 
 
+def plugin_predict(plugin: Plugin, model: keras.Model, features: Features, state: State,
+                   config: Config) -> Any:
+    """The plugin's own ``predict`` (contract 1.2) when it has one, else batched ``predict``.
+
+    A plugin defines ``predict`` when its outputs need more than one forward pass:
+    sampling a generator, constrained (Viterbi) decoding, test-time augmentation.
+    """
+    own = getattr(plugin, "predict", None)
+    if own is not None:
+        return own(model, features, state, config)
+    return predict_batches(model, features, config)
+
+
+def call_plots(plugin: Plugin, model: keras.Model, out_dir: Path, y_pred: Any,
+               features: Features, examples: Examples, state: State, config: Config,
+               history: dict[str, list[float]]) -> list[Path]:
+    """``plugin.plots``, passing ``model=`` to plugins whose signature accepts it (1.2)."""
+    params = inspect.signature(plugin.plots).parameters
+    takes_model = "model" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    extra = {"model": model} if takes_model else {}
+    return list(plugin.plots(out_dir, y_pred, features, examples, state, config, history,
+                             **extra))
+
+
+def output_dir(parent: Path) -> Path:
+    """A fresh numbered folder under `parent` (``0001``, ``0002``...); never an earlier one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    number = 1 + max((int(p.name) for p in parent.iterdir() if p.name.isdigit()), default=0)
+    while True:
+        path = parent / f"{number:04d}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            number += 1
+            continue
+        return path
+
+
 def _save_model(model: keras.Model, path: Path) -> None:
     tmp = path.with_name(f".{path.stem}.partial.keras")
     model.save(tmp)
@@ -483,7 +523,7 @@ def evaluate_run(
     features = plugin.featurize(examples, state, config)
     if len(features) == 0:
         raise BadInputError(f"nothing in {source} could be featurised")
-    y_pred = predict_batches(loaded.model, features, config)
+    y_pred = plugin_predict(plugin, loaded.model, features, state, config)
     metrics = plugin.evaluate(y_pred, features, examples, state, config)
     out = metrics.to_json()
     out["n_test"] = len(features)
@@ -492,12 +532,20 @@ def evaluate_run(
 
 def predict_run(
     run_dir: Path, inputs: list[str], disable: str | None = None,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str] = (), out_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], list[Rejected]]:
-    """Predict on raw inputs (files, strings) with a saved run."""
+    """Predict on raw inputs (files, strings) with a saved run.
+
+    Files the plugin writes (clips, pictures) go to a fresh ``RUN/predictions/NNNN``
+    folder, or to `out_dir`, given to the plugin as ``config["predict"]["out_dir"]``.
+    """
     loaded = open_run(run_dir, disable, overrides)
+    target = Path(out_dir) if out_dir is not None else output_dir(
+        Path(run_dir) / "predictions")
+    target.mkdir(parents=True, exist_ok=True)
+    loaded.config.setdefault("predict", {})["out_dir"] = str(target)
     examples, features, rejected = _read_and_featurize(loaded, inputs)
-    y_pred = predict_batches(loaded.model, features, loaded.config)
+    y_pred = plugin_predict(loaded.plugin, loaded.model, features, loaded.state, loaded.config)
     return (loaded.plugin.describe(y_pred, features, examples, loaded.state, loaded.config),
             rejected)
 
@@ -548,8 +596,9 @@ def explain_run(
         raise UsageError(f"plugin {plugin.name!r} ({plugin.manifest.distribution} "
                          f"{plugin.manifest.version}) cannot explain its predictions: it "
                          "does not implement the optional 'explain' capability (contract 1.1)")
-    examples, features, rejected = _read_and_featurize(loaded, inputs)
     target = Path(out_dir) if out_dir is not None else Path(run_dir) / "explanations" / method
     target.mkdir(parents=True, exist_ok=True)
+    config.setdefault("predict", {})["out_dir"] = str(target)
+    examples, features, rejected = _read_and_featurize(loaded, inputs)
     rows = explain(loaded.model, features, examples, state, config, method, target)
     return list(rows), rejected, target

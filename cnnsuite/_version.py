@@ -6,7 +6,9 @@ __version__ = "0.1.0"
 
 #: The plugin contract, as SemVer. A plugin built for a newer major or minor is refused.
 #: 1.1 added the optional ``Plugin.explain`` capability (``cnnsuite explain``).
-CONTRACT_VERSION = "1.1"
+#: 1.2 added the optional ``Plugin.predict`` (sampling, constrained decoding), the
+#: prediction output folder ``config["predict"]["out_dir"]`` and ``model=`` for ``plots``.
+CONTRACT_VERSION = "1.2"
 
 
 def parse_contract(version: str) -> tuple[int, int]:

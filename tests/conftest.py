@@ -133,6 +133,47 @@ class TinyBadReload(TinyGoodBase):
 '''
 
 
+PROMPT_PLUGIN = GOOD_PLUGIN + '''
+
+class TinyPrompt(TinyGood):
+    """Reads prompts ("sine"/"square" and a length), predicts by a two-pass average."""
+
+    calls = 0
+
+    def read_inputs(self, inputs, state, config):
+        t = np.linspace(0, 4 * np.pi, 32)
+        rows, ids, rejected = [], [], []
+        for text in inputs:
+            if text not in ("sine", "square"):
+                rejected.append(cnnsuite.Rejected(text, "say 'sine' or 'square'", "predict"))
+                continue
+            rows.append(np.sin(t) if text == "sine" else np.sign(np.sin(t)))
+            ids.append(text)
+        items = np.stack(rows).astype("float32") if rows else np.empty((0, 32), "float32")
+        return cnnsuite.Examples(items=items, ids=ids, rejected=rejected)
+
+    def predict(self, model, features, state, config):
+        # test-time augmentation: the signal and its time reversal
+        type(self).calls += 1
+        x = np.asarray(features.x)
+        return (model.predict(x, verbose=0) + model.predict(x[:, ::-1], verbose=0)) / 2
+
+    def describe(self, y_pred, features, examples, state, config):
+        out = Path(config["predict"]["out_dir"])
+        rows = []
+        for i, p in zip(examples.ids, np.asarray(y_pred)):
+            path = out / f"{i}.txt"
+            path.write_text(state["class_names"][int(p.argmax())])
+            rows.append({"input": i, "class": path.read_text(), "file": str(path)})
+        return rows
+
+    def plots(self, out_dir, y_pred, features, examples, state, config, history, model=None):
+        path = Path(out_dir) / "params.txt"
+        path.write_text(str(model.count_params()))
+        return [path]
+'''
+
+
 def install_fake_plugins(root: Path) -> Path:
     """Write the good, broken and future-contract plugins as distributions under `root`."""
     write_distribution(root, "cnnsuite-tinygood", "0.3.0",
@@ -151,6 +192,11 @@ def install_fake_plugins(root: Path) -> Path:
                         .replace("tinygood", "tinybadreload")
                         .replace("TinyGood", "TinyBadReload"),
                         "cnnsuite_tinybadreload/plugin.py": textwrap.dedent(BAD_RELOAD_PLUGIN)})
+    write_distribution(root, "cnnsuite-tinyprompt", "0.1.0",
+                       {"tinyprompt": "cnnsuite_tinyprompt:manifest"},
+                       {"cnnsuite_tinyprompt/__init__.py": textwrap.dedent(GOOD_MANIFEST)
+                        .replace("tinygood", "tinyprompt").replace("TinyGood", "TinyPrompt"),
+                        "cnnsuite_tinyprompt/plugin.py": textwrap.dedent(PROMPT_PLUGIN)})
     return root
 
 
@@ -167,6 +213,11 @@ def fake_plugins(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
                         .replace("tinygood", "tinybadreload")
                         .replace("TinyGood", "TinyBadReload"),
                         "cnnsuite_tinybadreload/plugin.py": textwrap.dedent(BAD_RELOAD_PLUGIN)})
+    write_distribution(root, "cnnsuite-tinyprompt", "0.1.0",
+                       {"tinyprompt": "cnnsuite_tinyprompt:manifest"},
+                       {"cnnsuite_tinyprompt/__init__.py": textwrap.dedent(GOOD_MANIFEST)
+                        .replace("tinygood", "tinyprompt").replace("TinyGood", "TinyPrompt"),
+                        "cnnsuite_tinyprompt/plugin.py": textwrap.dedent(PROMPT_PLUGIN)})
     return root
 
 
