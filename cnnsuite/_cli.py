@@ -135,13 +135,20 @@ def _toml_line(key: str, value: Any, help_text: str | None) -> str:
               help="Processes in the job ($CNNSUITE_NUM_PROCESSES).")
 @click.option("--process-id", type=int, default=None,
               help="This process's index, 0-based ($CNNSUITE_PROCESS_ID).")
+@click.option("--executor", metavar="SPEC", default=None,
+              help="Where featurisation runs: local (processes, default), serial, dask-local "
+                   "or dask://HOST:PORT (same as --set featurize.executor=SPEC).")
 @click.pass_context
 def run(ctx: click.Context, plugin: str, data: str | None, config_file: Path | None,
         overrides: tuple[str, ...], out: Path, seed: int | None, quick: bool,
         resume: Path | None, as_json: bool, backend: str | None, distribute: bool,
-        coordinator: str | None, num_processes: int | None, process_id: int | None) -> None:
+        coordinator: str | None, num_processes: int | None, process_id: int | None,
+        executor: str | None) -> None:
     """Train PLUGIN, evaluate it on held-out data and write a run record."""
     from ._distributed import Distributed, select_backend
+
+    if executor is not None:
+        overrides = (*overrides, f"featurize.executor={executor}")
 
     select_backend(backend)
     distributed = (Distributed.from_options(coordinator, num_processes, process_id)

@@ -21,12 +21,16 @@ HOST_DEFAULTS: dict[str, Any] = {
     "split": {"val": 0.1, "test": 0.2},
     "train": {"epochs": 20, "batch_size": 64, "patience": 5, "shuffle_buffer": 10000,
               "backup_interval_s": 30.0, "monitor": "val_loss"},
+    "featurize": {"executor": "local", "workers": 0},
 }
 HOST_QUICK: dict[str, Any] = {"train": {"epochs": 2, "patience": 2}}
 HOST_HELP: dict[str, str] = {
     "seed": "random seed for splits, initialisation and shuffling",
     "split.val": "fraction of the data held out for validation (early stopping)",
     "split.test": "fraction of the data held out for the final test metrics",
+    "featurize.executor": "where expensive featurisation runs: local (processes), serial, "
+                          "dask-local or dask://HOST:PORT (see cnnsuite.executors)",
+    "featurize.workers": "featurisation processes for local and dask-local (0: one per core)",
     "train.epochs": "maximum number of training epochs",
     "train.batch_size": "examples per training batch",
     "train.patience": "epochs without validation improvement before stopping (0: never)",
@@ -95,6 +99,11 @@ def resolve_config(
         _set_dotted(config, schema, key, value, manifest.name)
     if seed is not None:
         config["seed"] = int(seed)
+    spec = str(config.get("featurize", {}).get("executor", "local"))
+    if spec not in ("local", "serial", "dask-local") and not spec.startswith(
+            ("dask://", "tcp://", "tls://")):
+        raise ConfigError(f"featurize.executor = {spec!r}: choose local, serial, dask-local "
+                          "or dask://HOST:PORT")
     return config
 
 
