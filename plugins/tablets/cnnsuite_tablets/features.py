@@ -283,14 +283,16 @@ def _featurize_item(job: tuple[Any, dict[str, Any], Callable[..., Any], int]
 
 def featurize_all(items: Sequence[Any], settings: dict[str, Any],
                   read: Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray | None]],
-                  workers: int = 0, cache: Path | None = None) -> list[MeshFeatures | str]:
+                  workers: int = 0, cache: Path | None = None,
+                  executor: Any = None) -> list[MeshFeatures | str]:
     """Featurise every item (`read` turns one into vertices, faces and quality), in parallel.
 
     Returns, per item, its features or the reason it failed. `workers` 0 uses every
     core; 1 runs in this process. With `cache`, each mesh's features are kept there as
     one file keyed by the item (for files: path, size and modification time), the
     settings and `FEATURES_VERSION`, so the 2D CNN and the PointNet, and data sets
-    that share tablets, featurise each mesh once.
+    that share tablets, featurise each mesh once. An `executor` from
+    `cnnsuite.executors` (serial, a Dask cluster) replaces the local process pool.
     """
     results: list[MeshFeatures | str | None] = [None] * len(items)
     keys = [_item_key(item, settings) if cache is not None else None for item in items]
@@ -305,7 +307,9 @@ def featurize_all(items: Sequence[Any], settings: dict[str, Any],
     todo = [i for i, r in enumerate(results) if r is None]
     jobs = [(items[i], settings, read, _item_seed(items[i])) for i in todo]
     n = min(workers or os.cpu_count() or 1, len(jobs))
-    if n <= 1 or len(jobs) < 4:  # starting processes costs more than a few meshes
+    if executor is not None and jobs:
+        done = executor.map(_featurize_item, jobs)
+    elif n <= 1 or len(jobs) < 4:  # starting processes costs more than a few meshes
         done = [_featurize_item(job) for job in jobs]
     else:
         done = list(_pool(n).map(_featurize_item, jobs,

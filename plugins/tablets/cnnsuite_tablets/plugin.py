@@ -21,6 +21,7 @@ from cnnsuite import (
     Rejected,
     State,
 )
+from cnnsuite.executors import executor_for
 
 from . import data, features, metrics, plots
 from .curvature import mean_gaussian_curvature
@@ -76,9 +77,17 @@ class TabletsPlugin(Plugin):
         if len(config["features"]["radii"]) != 3:
             raise ConfigError(f"features.radii must list three radii, not "
                               f"{config['features']['radii']}")
-        results = features.featurize_all(list(examples.items), config["features"],
-                                         data.read_item, int(config["features"]["workers"]),
-                                         mesh_cache_dir())
+        spec = str(config.get("featurize", {}).get("executor", "local"))
+        if spec == "local":  # the plugin's own spawn pool, kept for train, val and test
+            results = features.featurize_all(list(examples.items), config["features"],
+                                             data.read_item,
+                                             int(config["features"]["workers"]),
+                                             mesh_cache_dir())
+        else:
+            with executor_for(config) as executor:
+                results = features.featurize_all(list(examples.items), config["features"],
+                                                 data.read_item, 1, mesh_cache_dir(),
+                                                 executor=executor)
         kept = [i for i, r in enumerate(results) if not isinstance(r, str)]
         rejected = [Rejected(examples.ids[i], str(r), "featurize")
                     for i, r in enumerate(results) if isinstance(r, str)]

@@ -56,3 +56,17 @@ def test_per_mesh_cache_returns_the_same_features(tmp_path):
     again = featurize_all([item], SETTINGS, read_item, 1, tmp_path)
     np.testing.assert_array_equal(first[0].maps, again[0].maps)
     np.testing.assert_array_equal(first[0].points, again[0].points)
+
+
+def test_host_executor_gives_the_same_features_as_the_local_pool():
+    from cnnsuite.executors import get_executor
+    from cnnsuite_tablets.data import read_item
+    from cnnsuite_tablets.features import featurize_all
+
+    items = [s.to_item() for s in tablet_specs(["ur_iii", "old_babylonian"], 1, seed=5,
+                                               spacing=1.0)]
+    local = featurize_all(items, SETTINGS, read_item, 1)
+    through = featurize_all(items, SETTINGS, read_item, 1, executor=get_executor("serial"))
+    for a, b in zip(local, through, strict=True):
+        np.testing.assert_array_equal(a.maps, b.maps)
+        np.testing.assert_array_equal(a.points, b.points)
