@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,13 +48,15 @@ def _key(item: str) -> str:
 
 
 def cached_molecule_atoms(items: Sequence[str], settings: FeatureSettings, workers: int = 0,
-                          use_store: bool = True) -> list[MoleculeAtoms | str]:
+                          use_store: bool = True, executor: Any = None,
+                          ) -> list[MoleculeAtoms | str]:
     """`molecule_atoms_many`, computing only the molecules not stored before.
 
     Failures (reason strings) are not stored, so they are retried and reported again.
+    `executor` (`cnnsuite.executors`) replaces the local process pool.
     """
     if not use_store:
-        return molecule_atoms_many(items, settings, workers)
+        return molecule_atoms_many(items, settings, workers, executor=executor)
     path = store_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path, timeout=60) as db:
@@ -70,7 +73,8 @@ def cached_molecule_atoms(items: Sequence[str], settings: FeatureSettings, worke
         missing = [i for i, key in enumerate(keys) if key not in found]
         missing_items = list(dict.fromkeys(items[i] for i in missing))
         computed = dict(zip(missing_items,
-                            molecule_atoms_many(missing_items, settings, workers), strict=True))
+                            molecule_atoms_many(missing_items, settings, workers,
+                                                executor=executor), strict=True))
         db.executemany("INSERT OR REPLACE INTO atoms VALUES (?, ?)",
                        [(_key(item), _encode(value)) for item, value in computed.items()
                         if not isinstance(value, str)])

@@ -291,9 +291,15 @@ def _molecule_atoms_or_reason(args: tuple[str, FeatureSettings]) -> MoleculeAtom
 
 
 def molecule_atoms_many(items: Sequence[str], settings: FeatureSettings, workers: int = 0,
-                        chunksize: int = 8) -> list[MoleculeAtoms | str]:
-    """Featurise many molecules across processes; a failure gives its reason string."""
+                        chunksize: int = 8, executor: Any = None) -> list[MoleculeAtoms | str]:
+    """Featurise many molecules across processes; a failure gives its reason string.
+
+    `executor`, from `cnnsuite.executors` (serial, a Dask cluster), replaces the local
+    process pool.
+    """
     jobs = [(item, settings) for item in items]
+    if executor is not None:
+        return list(executor.map(_molecule_atoms_or_reason, jobs, chunksize))
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) < 4 * workers:
         return [_molecule_atoms_or_reason(job) for job in jobs]
