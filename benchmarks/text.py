@@ -148,7 +148,8 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int) -> dict[s
         validation_data=make_dataset(feats["val"], config, plugin, training=False),
         epochs=int(config["train"]["epochs"]), verbose=0,
         callbacks=[keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=int(config["train"]["patience"]),
+            monitor=str(config["train"].get("monitor", "val_loss")),
+            patience=int(config["train"]["patience"]),
             restore_best_weights=True)])
     y_pred = predict_batches(model, feats["test"], config)
     metrics = plugin.evaluate(y_pred, feats["test"], splits["test"], state, config).values

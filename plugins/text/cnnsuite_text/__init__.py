@@ -22,7 +22,7 @@ manifest = Manifest(
                      "case_fold": True, "nfkc": True, "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
-                  "static": False},
+                  "static": False, "wide": False},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -49,8 +49,9 @@ manifest = Manifest(
         "data.fallback_encoding": "codec tried when a line is not UTF-8 (cp1252 covers MR)",
         "data.text_column": "text column of CSV/TSV/JSONL ('auto': text, sentence, ...)",
         "data.label_column": "label column of CSV/TSV/JSONL ('auto': label, class, ...)",
-        "features.tokenizer": "'wordpiece' (learned here, FastWordpieceTokenizer) or "
-                              "'sentencepiece' (a unigram model trained with the "
+        "features.tokenizer": "'words' (Kim's word split, every training word, unseen ones "
+                              "[UNK]), 'wordpiece' (learned here, FastWordpieceTokenizer) "
+                              "or 'sentencepiece' (a unigram model trained with the "
                               "sentencepiece package, applied by tensorflow-text)",
         "features.vocab_size": "WordPiece vocabulary size, learned from the training split",
         "features.min_count": "a word or piece needs this many occurrences to enter it",
@@ -66,6 +67,8 @@ manifest = Manifest(
         "model.optimizer": "'adam' or 'adadelta' (Kim's; use learning_rate 1.0 with it)",
         "model.learning_rate": "learning rate of the optimiser",
         "model.static": "keep pretrained vectors fixed (CNN-static) instead of fine-tuning",
+        "model.wide": "pad width - 1 zeros before each sentence too (Kim's padding), so "
+                      "windows hang over its start",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

@@ -1,8 +1,13 @@
-"""Tokenisation: normalisation, a WordPiece vocabulary learned from word counts, and ids.
+"""Tokenisation: normalisation, a vocabulary learned from word counts, and ids.
 
-The vocabulary is learned in Python from word counts (fast: one pass over the training
+Two vocabularies, both learned in Python from word counts (one pass over the training
 split) and applied with tensorflow-text's `FastWordpieceTokenizer` inside a tf.data
-pipeline, so that training, evaluation and prediction on raw strings give the same ids.
+pipeline, so that training, evaluation and prediction on raw strings give the same ids:
+
+- whole words split as Kim (2014) split them (`kim_clean`: punctuation other than
+  ``, ! ? ( )`` dropped, clitics such as ``'s`` and ``n't`` cut off), every word of the
+  training split in the vocabulary, unseen words one ``[UNK]`` id;
+- WordPiece: frequent words whole, rare ones in frequent pieces (no ``[UNK]``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,45 @@ def _is_cjk(char: str) -> bool:
     return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
             or 0x2A700 <= code <= 0x2CEAF or 0xF900 <= code <= 0xFAFF
             or 0x2F800 <= code <= 0x2FA1F)
+
+
+# Kim's (2014) `clean_str` as RE2 rewrites for tf.strings.regex_replace; letters and digits
+# of every script are kept where Kim kept ASCII ones
+KIM_CLEAN = (
+    (r"[^\p{L}\p{N}(),!?'`]", " "),
+    (r"('s|'ve|n't|'re|'d|'ll)", r" \1"),
+    (r"([,!?()])", r" \1 "),
+    (r"\s+", " "),
+)
+
+
+def kim_clean_tensor(strings: Any) -> Any:
+    """Kim's `clean_str` on a string tensor (after normalisation): words split by spaces."""
+    import tensorflow as tf
+
+    for pattern, rewrite in KIM_CLEAN:
+        strings = tf.strings.regex_replace(strings, pattern, rewrite)
+    return tf.strings.strip(strings)
+
+
+def kim_words(sentences: Sequence[str], case_fold: bool = True, nfkc: bool = True
+              ) -> list[list[str]]:
+    """The words of each sentence as the `words` tokenizer sees them."""
+    if len(sentences) == 0:
+        return []
+    import tensorflow as tf
+
+    strings = tf.constant(list(sentences), dtype=tf.string)
+    cleaned = kim_clean_tensor(_normalize_tensor(strings, case_fold, nfkc)).numpy()
+    return [s.decode("utf-8").split(" ") if s else [] for s in cleaned]
+
+
+def learn_word_vocab(counts: Counter[str], vocab_size: int, min_count: int = 1) -> list[str]:
+    """The reserved tokens, then the words seen at least `min_count` times, most frequent
+    first, up to `vocab_size` (Kim keeps every word: min_count 1)."""
+    ranked = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))
+              if c >= min_count and w not in RESERVED]
+    return list(RESERVED) + ranked[: max(vocab_size - len(RESERVED), 0)]
 
 
 _ASCII_WORDS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9\s]")
@@ -135,8 +179,14 @@ def learn_wordpiece_vocab(counts: Counter[str], vocab_size: int, min_count: int 
 
 
 def learn_vocab_from_sentences(sentences: Sequence[str], vocab_size: int, min_count: int,
-                               case_fold: bool, nfkc: bool) -> list[str]:
-    """Normalise, count words and learn a WordPiece vocabulary (the training split only)."""
+                               case_fold: bool, nfkc: bool, words: bool = False) -> list[str]:
+    """Normalise, count words and learn a WordPiece vocabulary (the training split only),
+    or with `words` a whole-word vocabulary over Kim's word split."""
+    if words:
+        counts: Counter[str] = Counter()
+        for sentence in kim_words(sentences, case_fold, nfkc):
+            counts.update(sentence)
+        return learn_word_vocab(counts, vocab_size, min_count)
     return learn_wordpiece_vocab(word_counts(normalize(sentences, case_fold, nfkc)),
                                  vocab_size, min_count)
 
@@ -168,7 +218,7 @@ def learn_sentencepiece(sentences: Sequence[str], vocab_size: int, case_fold: bo
 
 
 @lru_cache(maxsize=4)
-def _tokenizer(vocab: tuple[str, ...], sentencepiece: str) -> Any:
+def _tokenizer(vocab: tuple[str, ...], sentencepiece: str, words: bool = False) -> Any:
     import base64
 
     import tensorflow as tf
@@ -177,33 +227,42 @@ def _tokenizer(vocab: tuple[str, ...], sentencepiece: str) -> Any:
     if sentencepiece:
         return tf_text.SentencepieceTokenizer(model=base64.b64decode(sentencepiece),
                                               out_type=tf.int32)
+    # over whole words (`words`) each word is looked up as it is: in the vocabulary, or
+    # [UNK] (the vocabulary has no ## suffixes to split it with)
     return tf_text.FastWordpieceTokenizer(vocab=list(vocab), suffix_indicator=SUFFIX,
                                           token_out_type=tf.int32, unknown_token=UNK,
-                                          max_bytes_per_word=100)
+                                          max_bytes_per_word=100, no_pretokenization=words)
 
 
-def tokenizer_for(vocab: Sequence[str], sentencepiece: str = "") -> Any:
-    """`FastWordpieceTokenizer` of a vocabulary, or `SentencepieceTokenizer` of a model
-    (base64), built once each."""
-    return _tokenizer(tuple(vocab), sentencepiece)
+def tokenizer_for(vocab: Sequence[str], sentencepiece: str = "", words: bool = False) -> Any:
+    """`FastWordpieceTokenizer` of a vocabulary (of whole words with `words`), or
+    `SentencepieceTokenizer` of a model (base64), built once each."""
+    return _tokenizer(tuple(vocab), sentencepiece, words)
 
 
 def token_ids(sentences: Sequence[str], vocab: Sequence[str], max_tokens: int,
               case_fold: bool = True, nfkc: bool = True, min_tokens: int = 5,
-              batch_size: int = 4096, sentencepiece: str = "") -> tuple[np.ndarray, np.ndarray]:
+              batch_size: int = 4096, sentencepiece: str = "", words: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of sentences, padded with 0 to one length; also each sentence's length.
 
-    Normalisation and the tokenizer (`FastWordpieceTokenizer` over `vocab`, or the
-    `sentencepiece` model when given) run as a tf.data map over batches. The padded
+    Normalisation and the tokenizer (`FastWordpieceTokenizer` over `vocab`, over Kim's
+    words with `words`, or the `sentencepiece` model when given) run as a tf.data map
+    over batches. The padded
     length is the longest sentence, at most `max_tokens` (longer ones are cut) and at
     least `min_tokens`.
     """
     import tensorflow as tf
 
-    tokenizer = tokenizer_for(vocab, sentencepiece)
+    tokenizer = tokenizer_for(vocab, sentencepiece, words)
 
     def encode(batch: Any) -> Any:
-        ragged = tokenizer.tokenize(_normalize_tensor(batch, case_fold, nfkc))
+        normal = _normalize_tensor(batch, case_fold, nfkc)
+        if words:
+            split = tf.strings.split(kim_clean_tensor(normal))
+            ragged = tokenizer.tokenize(split).merge_dims(1, 2)  # one id per word
+        else:
+            ragged = tokenizer.tokenize(normal)
         ragged = ragged[:, :max_tokens]
         return ragged.to_tensor(default_value=0), ragged.row_lengths()
 
@@ -222,10 +281,10 @@ def token_ids(sentences: Sequence[str], vocab: Sequence[str], max_tokens: int,
 
 
 def pieces(sentence: str, vocab: Sequence[str], case_fold: bool = True,
-           nfkc: bool = True) -> list[str]:
-    """The WordPiece tokens of one sentence, as strings (for reports and tests)."""
+           nfkc: bool = True, words: bool = False) -> list[str]:
+    """The tokens of one sentence, as vocabulary strings (for reports and tests)."""
     ids, lengths = token_ids([sentence], vocab, max_tokens=10_000, case_fold=case_fold,
-                             nfkc=nfkc, min_tokens=0)
+                             nfkc=nfkc, min_tokens=0, words=words)
     return [vocab[i] for i in ids[0, : int(lengths[0])]]
 
 

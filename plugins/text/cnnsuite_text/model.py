@@ -14,15 +14,19 @@ class SentenceConvolutions(keras.layers.Layer):
     """Parallel 1D convolutions of several widths, each max-pooled over time.
 
     Padding (masked by the embedding) counts as zero vectors, and only windows that
-    start on a real token take part in the max, as in Kim's zero-padded sentences.
+    hold a real token take part in the max, as in Kim's zero-padded sentences. With
+    `wide`, width - 1 zeros also go before the sentence, as Kim pads it, so that windows
+    hang over its start (a word seen as the first is seen at every offset of a filter);
+    otherwise windows start on the first token.
     """
 
     def __init__(self, widths: Sequence[int] = (3, 4, 5), filters: int = 100,
-                 activation: str = "relu", **kwargs: Any) -> None:
+                 activation: str = "relu", wide: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.widths = [int(w) for w in widths]
         self.filters = int(filters)
         self.activation = activation
+        self.wide = bool(wide)
         self.supports_masking = True
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
@@ -33,7 +37,11 @@ class SentenceConvolutions(keras.layers.Layer):
                                        initializer="zeros") for w in self.widths]
 
     def feature_maps(self, x: Any, mask: Any = None) -> list[Any]:
-        """Each width's activations at each start position, padding positions at -1e9."""
+        """Each width's activations at each window, windows without a real token at -1e9.
+
+        Window j covers tokens j .. j + width - 1, or with `wide` tokens
+        j - width + 1 .. j.
+        """
         act = keras.activations.get(self.activation)
         if mask is not None:
             x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
@@ -41,10 +49,15 @@ class SentenceConvolutions(keras.layers.Layer):
         for kernel, bias, width in zip(self.kernels, self.biases, self.widths, strict=True):
             # zeros after the end, so every real token starts a window however long the
             # batch is padded: the result does not depend on the padding
-            padded = ops.pad(x, ((0, 0), (0, width - 1), (0, 0)))
+            before = width - 1 if self.wide else 0
+            padded = ops.pad(x, ((0, 0), (before, width - 1), (0, 0)))
             out = act(ops.conv(padded, kernel, strides=1, padding="valid") + bias)
             if mask is not None:
-                out = ops.where(ops.expand_dims(mask, -1), out, ops.full_like(out, -1e9))
+                # the windows before the start hold the first token; the others hold a
+                # real token when the window's last (wide) or first token is one
+                valid = mask if not before else ops.concatenate(
+                    [ops.ones_like(mask[:, :before]), mask], axis=1)
+                out = ops.where(ops.expand_dims(valid, -1), out, ops.full_like(out, -1e9))
             maps.append(out)
         return maps
 
@@ -60,7 +73,7 @@ class SentenceConvolutions(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "widths": self.widths, "filters": self.filters,
-                "activation": self.activation}
+                "activation": self.activation, "wide": self.wide}
 
 
 def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
@@ -81,7 +94,8 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     if embeddings is not None:
         # assigned, not a Constant initializer, so the matrix stays out of the config
         embed.embeddings.assign(embeddings.astype("float32"))
-    x = SentenceConvolutions(cfg["widths"], int(cfg["filters"]), name="convolutions")(x)
+    x = SentenceConvolutions(cfg["widths"], int(cfg["filters"]), wide=bool(cfg.get("wide")),
+                             name="convolutions")(x)
     x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)
     constraint = keras.constraints.MaxNorm(float(cfg["max_norm"]), axis=0) \
         if float(cfg["max_norm"]) > 0 else None

@@ -47,7 +47,9 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
         n_filters = fmap.shape[2]
         where = fmap.argmax(axis=1)
         value = np.maximum(fmap.max(axis=1), 0.0)
-        padded = np.pad(ids, ((0, 0), (0, width)))
+        # window j of a wide convolution starts width - 1 tokens earlier
+        before = width - 1 if convs.wide else 0
+        padded = np.pad(ids, ((0, 0), (before, width)))
         grams = np.stack([np.take_along_axis(padded, where + k, axis=1) for k in range(width)],
                          axis=-1).reshape(-1, width)
         share = (value[:, :, None] * weights[None, offset: offset + n_filters, :]

@@ -97,7 +97,7 @@ class TextPlugin(Plugin):
         else:
             vocab = wordpiece.learn_vocab_from_sentences(
                 texts, int(feat["vocab_size"]), int(feat["min_count"]),
-                bool(feat["case_fold"]), bool(feat["nfkc"]))
+                bool(feat["case_fold"]), bool(feat["nfkc"]), words=settings["kind"] == "words")
         return {"vocab": vocab, "tokenizer": settings,
                 "vocab_learn_s": round(time.perf_counter() - tick, 4)}
 
@@ -105,8 +105,8 @@ class TextPlugin(Plugin):
     def _tokenizer_settings(config: Config) -> dict[str, Any]:
         feat = config["features"]
         kind = str(feat["tokenizer"])
-        if kind not in ("wordpiece", "sentencepiece"):
-            raise UsageError(f"features.tokenizer={kind!r}: choose 'wordpiece' or "
+        if kind not in ("words", "wordpiece", "sentencepiece"):
+            raise UsageError(f"features.tokenizer={kind!r}: choose 'words', 'wordpiece' or "
                              "'sentencepiece'")
         return {"kind": kind, "case_fold": bool(feat["case_fold"]),
                 "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
@@ -118,7 +118,8 @@ class TextPlugin(Plugin):
         tok = state["tokenizer"]
         return wordpiece.token_ids(texts, state["vocab"], int(tok["max_tokens"]),
                                    bool(tok["case_fold"]), bool(tok["nfkc"]),
-                                   int(tok["min_tokens"]), sentencepiece=tok.get("model", ""))
+                                   int(tok["min_tokens"]), sentencepiece=tok.get("model", ""),
+                                   words=tok.get("kind") == "words")
 
     def _featurize_pairs(self, examples: Examples, state: State) -> Features:
         q_ids, q_len = self._ids([q for q, _ in examples.items], state)
@@ -272,3 +273,40 @@ class TextPlugin(Plugin):
             })
         return rows
 
+    def explain(self, model: Any, features: Features, examples: Examples, state: State,
+                config: Config, method: str, out_dir: Path) -> list[dict[str, Any]]:
+        """Token attributions of each sentence's predicted class: a PNG of the sentence
+        coloured by attribution, the raw attribution as .npy, and the top tokens."""
+        from . import explain
+
+        if state.get("task") != "classification":
+            raise UsageError("cnnsuite explain is implemented for sentence classification "
+                             "(task = 'classify'); this run is not one")
+        assert isinstance(features.x, np.ndarray)
+        tok = state["tokenizer"]
+        words = tok.get("kind") == "words"
+        probabilities = np.asarray(model.predict(features.x, verbose=0))
+        names = state["class_names"]
+        head = explain.vector_model(model)
+        rows = []
+        for i, (row, ids) in enumerate(zip(features.meta["index"], features.x, strict=True)):
+            length = int((ids > 0).sum())
+            ids = ids[:length]
+            target = int(probabilities[i].argmax())
+            scores, raw = explain.token_attributions(model, ids, target, method, head)
+            if words:  # the words as written (unknown ones are [UNK] in the vocabulary)
+                tokens = wordpiece.kim_words([examples.items[int(row)]], bool(tok["case_fold"]),
+                                             bool(tok["nfkc"]))[0][:length]
+            else:
+                tokens = [state["vocab"][t] for t in ids]
+            label = f"{names[target]} ({probabilities[i, target]:.2f})"
+            stem = f"{i:03d}"
+            png = explain.explanation_png(out_dir / f"{stem}.png", tokens, scores,
+                                          f"{method}: {label}")
+            np.save(out_dir / f"{stem}.npy", raw)
+            rows.append({"input": examples.ids[int(row)], "prediction": label,
+                         "png": str(png), "npy": str(out_dir / f"{stem}.npy"),
+                         "tokens": tokens,
+                         "attribution": [round(float(s), 6) for s in scores],
+                         "top": explain.top_tokens(tokens, scores)})
+        return rows
