@@ -76,3 +76,64 @@ def explanation_png(path: Path, maps: np.ndarray, heat: np.ndarray, title: str) 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def vertex_heat(vertices: np.ndarray, faces: np.ndarray, heat: np.ndarray,
+                shape: tuple[int, int], mm_per_pixel: float) -> np.ndarray:
+    """Carry a per-side heat map (2, H, W) back to the posed mesh's vertices.
+
+    Each vertex takes the heat of the pixel it was projected to on the side its normal
+    faces (obverse for normals towards +z, reverse otherwise), through the same
+    projection as the curvature maps; vertices outside the map get 0.
+    """
+    from .curvature import vertex_normals
+    from .features import map_pixels, map_scale
+
+    normals = vertex_normals(vertices, faces)
+    scale = map_scale(vertices, shape, mm_per_pixel)
+    out = np.zeros(len(vertices))
+    for s, side in enumerate((1.0, -1.0)):
+        row, col, inside = map_pixels(vertices, side, shape, scale)
+        facing = (normals[:, 2] * side >= 0) & inside
+        out[facing] = heat[s, row[facing], col[facing]]
+    return out
+
+
+def mesh_explanation(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarray,
+                     png: Path, ply: Path, title: str) -> tuple[Path, Path]:
+    """Render the tablet with its heat (obverse and reverse) and save a coloured PLY.
+
+    The picture is an orthographic view of each side, faces drawn back to front and
+    shaded by their angle to the viewer, coloured by the heat; the PLY carries the
+    same colours per vertex for MeshLab or Blender.
+    """
+    import trimesh
+    from matplotlib.collections import PolyCollection
+
+    top = float(per_vertex.max()) or 1.0
+    level = np.clip(per_vertex / top, 0.0, 1.0)
+    colours = plt.get_cmap("inferno")(level)
+    trimesh.Trimesh(vertices, faces, vertex_colors=(colours * 255).astype(np.uint8),
+                    process=False).export(ply)
+
+    corners = vertices[faces]
+    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    face_level = level[faces].mean(axis=1)
+    fig, axes = plt.subplots(1, 2, figsize=(7, 4.2))
+    for s, (ax, side) in enumerate(zip(axes, (1.0, -1.0), strict=True)):
+        facing = np.flatnonzero(normal[:, 2] * side > 0)
+        order = facing[np.argsort(corners[facing, :, 2].mean(axis=1) * side)]
+        shade = 0.35 + 0.65 * np.abs(normal[order, 2])
+        rgb = plt.get_cmap("inferno")(0.15 + 0.85 * face_level[order])[:, :3] * shade[:, None]
+        polygons = corners[order][:, :, :2] * np.array([side, 1.0])
+        ax.add_collection(PolyCollection(polygons, facecolors=rgb, edgecolors="none"))
+        ax.autoscale_view()
+        ax.set_aspect("equal")
+        ax.set_title(SIDES[s], fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png, ply

@@ -40,7 +40,10 @@ __all__ = [
     "curvature_map",
     "featurize_all",
     "featurize_mesh",
+    "map_pixels",
+    "map_scale",
     "normalise_pose",
+    "prepare_mesh",
     "vertex_features",
 ]
 
@@ -193,6 +196,28 @@ def _side_map(xy: np.ndarray, values: np.ndarray, shape: tuple[int, int], mm_per
     return np.where(mask[..., None], filled, 0.0), mask
 
 
+def map_scale(vertices: np.ndarray, shape: tuple[int, int], mm_per_pixel: float) -> float:
+    """Millimetres per map pixel: `mm_per_pixel`, or more for a tablet larger than the map."""
+    height, width = shape
+    extent = np.abs(vertices[:, :2]).max(axis=0) * 2
+    return float(max(mm_per_pixel, extent[0] / width, extent[1] / height))
+
+
+def map_pixels(vertices: np.ndarray, side: float, shape: tuple[int, int], scale: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and in-map flag of each vertex on the `side` (+1 obverse, -1 reverse) map.
+
+    The same projection `curvature_map` uses, so attributions over a map can be carried
+    back to the vertices.
+    """
+    height, width = shape
+    xy = vertices[:, :2] * np.array([side, 1.0])
+    col = np.floor(xy[:, 0] / scale + width / 2).astype(np.int64)
+    row = np.floor(height / 2 - xy[:, 1] / scale).astype(np.int64)
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    return row, col, inside
+
+
 def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarray,
                   shape: tuple[int, int], mm_per_pixel: float,
                   quality: np.ndarray | None = None, normals: np.ndarray | None = None
@@ -207,9 +232,7 @@ def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarra
     `mm_per_pixel` are shrunk to fit.
     """
     normals = vertex_normals(vertices, faces)
-    height, width = shape
-    extent = np.abs(vertices[:, :2]).max(axis=0) * 2
-    scale = max(mm_per_pixel, extent[0] / width, extent[1] / height)
+    scale = map_scale(vertices, shape, mm_per_pixel)
     channels: list[np.ndarray] = []
     masks = []
     for side in (1.0, -1.0):
@@ -234,22 +257,7 @@ def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarra
 def featurize_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray | None,
                    settings: dict[str, Any], seed: int = 0) -> MeshFeatures:
     """The whole pipeline for one mesh (raises ValueError for an unusable mesh)."""
-    if len(faces) > int(settings["max_faces"]):
-        raise ValueError(f"{len(faces)} faces is over features.max_faces "
-                         f"({settings['max_faces']}); decimate the mesh or raise the limit")
-    if settings["quality"] and quality is None:
-        raise ValueError("no per-vertex quality in the file, and features.quality is on")
-    vertices, faces, quality = clean_mesh(vertices, faces, quality)
-    if len(faces) < 100:
-        raise ValueError(f"only {len(faces)} faces after cleaning; too few for a tablet")
-    if boundary_vertices(faces, len(vertices)).any():
-        faces = _consistent_winding(vertices, faces)
-        open_vertices = int(boundary_vertices(faces, len(vertices)).sum())
-        if open_vertices:
-            raise ValueError(f"the surface is open or non-manifold ({open_vertices} vertices "
-                             "on holes or bad edges); volume fractions need a closed mesh: "
-                             "fill its holes first")
-    vertices = normalise_pose(vertices, faces) * float(settings["unit_mm"])
+    vertices, faces, quality = prepare_mesh(vertices, faces, quality, settings)
     normals = vertex_normals(vertices, faces)
     per_vertex = vertex_features(vertices, faces, settings["radii"], settings["ii_pitch"],
                                  normals)
@@ -269,6 +277,32 @@ def featurize_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray 
                               (0.5 - per_vertex[pick, 2:5]) * 10.0]).astype(np.float32)
     extents = np.sort(np.ptp(vertices, axis=0))[::-1].astype(np.float32)
     return MeshFeatures(maps=maps, points=points, extents=extents)
+
+
+def prepare_mesh(vertices: np.ndarray, faces: np.ndarray, quality: np.ndarray | None,
+                 settings: dict[str, Any]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check, clean and pose a mesh in millimetres, as featurisation sees it.
+
+    Raises ValueError for an unusable mesh (too large, too small, open surface).
+    """
+    if len(faces) > int(settings["max_faces"]):
+        raise ValueError(f"{len(faces)} faces is over features.max_faces "
+                         f"({settings['max_faces']}); decimate the mesh or raise the limit")
+    if settings["quality"] and quality is None:
+        raise ValueError("no per-vertex quality in the file, and features.quality is on")
+    vertices, faces, quality = clean_mesh(vertices, faces, quality)
+    if len(faces) < 100:
+        raise ValueError(f"only {len(faces)} faces after cleaning; too few for a tablet")
+    if boundary_vertices(faces, len(vertices)).any():
+        faces = _consistent_winding(vertices, faces)
+        open_vertices = int(boundary_vertices(faces, len(vertices)).sum())
+        if open_vertices:
+            raise ValueError(f"the surface is open or non-manifold ({open_vertices} vertices "
+                             "on holes or bad edges); volume fractions need a closed mesh: "
+                             "fill its holes first")
+    vertices = normalise_pose(vertices, faces) * float(settings["unit_mm"])
+    return vertices, faces, quality
 
 
 def _featurize_item(job: tuple[Any, dict[str, Any], Callable[..., Any], int]

@@ -181,6 +181,7 @@ class TabletsPlugin(Plugin):
                 state: State, config: Config, method: str, out_dir: Path
                 ) -> list[dict[str, Any]]:
         from . import explain
+        from .features import prepare_mesh
 
         if config["model"]["kind"] != "cnn":
             raise BadInputError("explain reads the curvature maps of the 2D CNN; this run "
@@ -191,6 +192,7 @@ class TabletsPlugin(Plugin):
         raw, heat = explain.side_heat(model, features.x, target, method)
         rejected = {r.id for r in features.rejected}
         ids = [i for i in examples.ids if i not in rejected]
+        items = dict(zip(examples.ids, examples.items, strict=True))
         names = state["class_names"]
         rows = []
         for i, input_id in enumerate(ids):
@@ -199,9 +201,21 @@ class TabletsPlugin(Plugin):
             png = explain.explanation_png(out_dir / f"{stem}.png", features.x[i], heat[i],
                                           f"{method}: {label}")
             np.save(out_dir / f"{stem}.npy", raw[i])
-            rows.append({"input": input_id, "prediction": label, "png": str(png),
-                         "npy": str(out_dir / f"{stem}.npy"),
-                         "top": explain.top_regions(heat[i])})
+            row = {"input": input_id, "prediction": label, "png": str(png),
+                   "npy": str(out_dir / f"{stem}.npy"), "top": explain.top_regions(heat[i])}
+            try:  # the heat carried back onto the tablet's surface
+                vertices, faces, _ = prepare_mesh(*data.read_item(items[input_id]),
+                                                  config["features"])
+                per_vertex = explain.vertex_heat(vertices, faces, heat[i],
+                                                 tuple(config["features"]["map_size"]),
+                                                 float(config["features"]["mm_per_pixel"]))
+                mesh_png, ply = explain.mesh_explanation(
+                    vertices, faces, per_vertex, out_dir / f"{stem}-mesh.png",
+                    out_dir / f"{stem}.ply", f"{method}: {label}")
+                row.update({"mesh_png": str(mesh_png), "ply": str(ply)})
+            except (OSError, ValueError) as exc:
+                row["mesh_error"] = str(exc)
+            rows.append(row)
         return rows
 
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:

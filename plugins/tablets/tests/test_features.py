@@ -70,3 +70,25 @@ def test_host_executor_gives_the_same_features_as_the_local_pool():
     for a, b in zip(local, through, strict=True):
         np.testing.assert_array_equal(a.maps, b.maps)
         np.testing.assert_array_equal(a.points, b.points)
+
+
+def test_heat_on_a_map_lands_on_the_matching_part_of_the_surface(tmp_path):
+    from cnnsuite_tablets.curvature import vertex_normals
+    from cnnsuite_tablets.explain import mesh_explanation, vertex_heat
+    from cnnsuite_tablets.features import prepare_mesh
+    from cnnsuite_tablets.generator import generate_tablet
+
+    settings = {**SETTINGS, "map_size": [64, 48], "mm_per_pixel": 1.0}
+    vertices, faces = generate_tablet(tablet_specs(["ur_iii"], 1, seed=3, spacing=1.0)[0])
+    vertices, faces, _ = prepare_mesh(vertices, faces, None, settings)
+    heat = np.zeros((2, 64, 48))
+    heat[0, :, :24] = 1.0  # the left half of the obverse map, nothing on the reverse
+    per_vertex = vertex_heat(vertices, faces, heat, (64, 48), 1.0)
+    normals = vertex_normals(vertices, faces)
+    obverse = normals[:, 2] > 0.5
+    assert per_vertex[obverse & (vertices[:, 0] < -2)].min() == 1.0
+    assert per_vertex[obverse & (vertices[:, 0] > 2)].max() == 0.0
+    assert per_vertex[normals[:, 2] < -0.5].max() == 0.0  # the reverse stays cold
+    png, ply = mesh_explanation(vertices, faces, per_vertex, tmp_path / "m.png",
+                                tmp_path / "m.ply", "planted")
+    assert png.stat().st_size > 1000 and ply.stat().st_size > 1000

@@ -60,6 +60,11 @@ def test_quick_cnn_run_reloads_and_predicts_mesh_files(tmp_path):
         assert [r["input"] for r in explained] == [str(paths[0])]
         assert {Path(r.id).name for r in skipped} == {"broken.ply"}
         assert Path(explained[0]["png"]).stat().st_size > 1000
+        assert Path(explained[0]["mesh_png"]).stat().st_size > 1000
+        import trimesh
+
+        coloured = trimesh.load(explained[0]["ply"], process=False)
+        assert len(np.unique(coloured.visual.vertex_colors, axis=0)) > 10
         shares = [part["share"] for part in explained[0]["top"]]
         assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
 
