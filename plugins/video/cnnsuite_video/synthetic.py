@@ -244,7 +244,7 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
     Normal motion: a straight line at a constant speed in a random direction. `kind`
     "normal" keeps it throughout; "jump" displaces the digit 5-8 pixels sideways for
     2-4 frames; "reversal" runs the motion backwards for 3-5 frames; "speed" makes it
-    3-4 times as fast, or stop, for 3-5 frames. Returns the clip, the per-frame labels
+    3-4 times as fast for 3-5 frames. Returns the clip, the per-frame labels
     (1 where the motion is irregular) and the info.
     """
     if kind != "normal" and kind not in ANOMALY_KINDS:
@@ -254,7 +254,7 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
     centre, angle0, scale0 = _pose(size, rng)
     theta = float(rng.uniform(0, 2 * np.pi))
     direction = np.array([np.sin(theta), np.cos(theta)])
-    speed = float(rng.uniform(0.25, 0.4)) * size / max(frames - 1, 1)
+    speed = float(rng.uniform(0.3, 0.45)) * size / max(frames - 1, 1)
     step = np.full(frames, speed)  # distance moved into each frame along `direction`
     step[0] = 0.0
     offset = np.zeros((frames, 2))
@@ -271,7 +271,7 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
         elif kind == "reversal":
             step[stretch] = -speed
         else:
-            factor = float(rng.choice([0.0, rng.uniform(3, 4)]))
+            factor = float(rng.uniform(3, 4))
             step[stretch] = speed * factor
             params["factor"] = round(factor, 2)
         labels[stretch] = 1
