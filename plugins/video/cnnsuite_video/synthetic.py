@@ -241,10 +241,11 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
                         ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """One clip of regular translation, or with an irregular stretch of frames.
 
-    Normal motion: a straight line at a constant speed in a random direction. `kind`
-    "normal" keeps it throughout; "jump" displaces the digit 5-8 pixels sideways for
-    2-4 frames; "reversal" runs the motion backwards for 3-5 frames; "speed" makes it
-    3-4 times as fast for 3-5 frames. Returns the clip, the per-frame labels
+    Normal motion follows the scene's flow, as pedestrians on a walkway do: a straight
+    line rightwards (within 30 degrees) at a constant speed. `kind` "normal" keeps it
+    throughout; "jump" displaces the digit 5-8 pixels sideways for 1-3 frames;
+    "reversal" runs the motion backwards, against the flow, for 3-5 frames; "speed"
+    makes it 3-4 times as fast for 3-5 frames. Returns the clip, the per-frame labels
     (1 where the motion is irregular) and the info.
     """
     if kind != "normal" and kind not in ANOMALY_KINDS:
@@ -252,7 +253,7 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
     rng = np.random.default_rng(seed)
     picture, image = _pick_image(int(digit), pool, rng)
     centre, angle0, scale0 = _pose(size, rng)
-    theta = float(rng.uniform(0, 2 * np.pi))
+    theta = float(np.deg2rad(rng.uniform(-30, 30)))  # the scene's flow: rightwards
     direction = np.array([np.sin(theta), np.cos(theta)])
     speed = float(rng.uniform(0.3, 0.45)) * size / max(frames - 1, 1)
     step = np.full(frames, speed)  # distance moved into each frame along `direction`
@@ -262,7 +263,7 @@ def render_anomaly_clip(digit: int, kind: str, seed: int, *, frames: int = 16, s
     params: dict[str, Any] = {"direction": [round(float(d), 3) for d in direction],
                               "speed": round(speed, 3)}
     if kind != "normal":
-        length = int(rng.integers(2, 5)) if kind == "jump" else int(rng.integers(3, 6))
+        length = int(rng.integers(1, 4)) if kind == "jump" else int(rng.integers(3, 6))
         start = int(rng.integers(2, frames - length - 1))
         stretch = slice(start, start + length)
         if kind == "jump":
