@@ -27,15 +27,22 @@ manifest = Manifest(
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
                       "ks": [1, 5, 10]},
+        "parse": {"format": "auto", "embedding_dim": 128, "embedding_dropout": 0.1,
+                  "filters": 256, "kernel_size": 3, "dilations": [1, 2, 4, 1, 2, 4],
+                  "dropout": 0.3, "summary_dim": 64, "learning_rate": 0.001,
+                  "slot_weight": 1.0, "unk_rate": 0.1, "decode": "viterbi", "max_words": 64,
+                  "max_pieces_per_word": 6},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
     quick_config={"data": {"n": 1200, "limit": 1200}, "model": {"learning_rate": 0.003},
                   "retrieval": {"n_queries": 250},
+                  "parse": {"embedding_dim": 64, "filters": 64, "dilations": [1, 2, 4]},
                   "train": {"epochs": 6, "patience": 3}},
     config_help={
         "task": "'classify' (sentences to classes, Kim's CNN) or 'retrieve' (queries to "
-                "documents, CLSM twin encoder)",
+                "documents, CLSM twin encoder) or 'parse' (utterances to semantic frames: intent "
+                "and IOB slots, dilated conv encoder; see docs/plugins/text-parsing.md)",
         "data.source": "offline set when --data is not given: 'generated' (review sentences "
                        "made by cnnsuite_text.data.generated_reviews, negation included)",
         "data.n": "number of generated sentences",
@@ -79,6 +86,22 @@ manifest = Manifest(
         "retrieval.gamma": "softmax smoothing factor on the cosines (CLSM's gamma)",
         "retrieval.learning_rate": "Adam learning rate of the retrieval model",
         "retrieval.ks": "cut-offs k of NDCG@k and recall@k",
+        "parse.format": "frame files: 'auto' (by suffix: .jsonl/.json/.ndjson JSON Lines, "
+                        "else ATIS), 'atis' or 'jsonl'",
+        "parse.embedding_dim": "size of the word-piece vectors of the frame parser",
+        "parse.embedding_dropout": "share of embedding channels dropped (spatial dropout)",
+        "parse.filters": "channels of each convolution of the encoder",
+        "parse.kernel_size": "width of the encoder's convolutions, in pieces",
+        "parse.dilations": "dilation of each residual convolution block (the receptive "
+                           "field grows with their sum)",
+        "parse.dropout": "dropout inside the encoder and before both heads",
+        "parse.summary_dim": "size of the pooled sentence summary each word's slot head reads",
+        "parse.learning_rate": "Adam learning rate of the frame parser",
+        "parse.slot_weight": "weight of the slot loss against the intent loss",
+        "parse.unk_rate": "share of training pieces replaced by [UNK] (word dropout)",
+        "parse.decode": "'viterbi' (IOB-constrained) or 'greedy' (per-word argmax)",
+        "parse.max_words": "utterances with more words are rejected",
+        "parse.max_pieces_per_word": "word pieces kept per word",
         "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "
                           "run each fold with split.fold",
         "split.fold": "which fold is the test split when split.cv_folds is set",
@@ -90,9 +113,12 @@ manifest = Manifest(
         "given splits: files named *train*, *dev*/*val*, *test* (a folder or a prefix path)",
         "any encoding: UTF-8, else data.fallback_encoding (cp1252) line by line",
         "retrieval (task=retrieve): CSV / TSV / JSONL of query, document[, relevance] pairs",
+        "parsing (task=parse): ATIS 'BOS words EOS<TAB>tags intent' (*.iob), JSON Lines "
+        "{text, intent, slots: [{start, end, label}]}; offline: generated air-travel requests",
         "prediction: sentences as arguments, text files (one a line), or '-' for stdin; "
         "retrieval: the query, then the documents (strings or files)",
     ),
     metrics=("accuracy (headline)", "macro F1", "per-class precision, recall, F1",
-             "confusion matrix", "retrieval: MRR (headline), NDCG@k, recall@k"),
+             "confusion matrix", "retrieval: MRR (headline), NDCG@k, recall@k",
+             "parsing: conlleval slot F1 (headline), intent accuracy, frame accuracy"),
 )

@@ -29,13 +29,19 @@ from cnnsuite import (
 from . import data, metrics, plots, retrieval
 from . import features as wordpiece
 from .model import build_kim_cnn
+from .parsing import FrameParser
 
 
 def _retrieval(config: Config) -> bool:
     task = str(config.get("task", "classify"))
-    if task not in ("classify", "retrieve"):
-        raise UsageError(f"task={task!r}: choose 'classify' or 'retrieve'")
+    if task not in ("classify", "retrieve", "parse"):
+        raise UsageError(f"task={task!r}: choose 'classify', 'retrieve' or 'parse'")
     return task == "retrieve"
+
+
+def _parsing(config: Config) -> bool:
+    """Semantic frame parsing (task=parse) is `parsing.FrameParser`'s (issue 12)."""
+    return str(config.get("task", "classify")) == "parse"
 
 
 class TextPlugin(Plugin):
@@ -47,6 +53,8 @@ class TextPlugin(Plugin):
         self._model: keras.Model | None = None
 
     def load_data(self, source: str | None, config: Config) -> Examples:
+        if _parsing(config):
+            return FrameParser().load_data(source, config)
         if _retrieval(config):
             if source is None:
                 return retrieval.generated_pairs(int(config["retrieval"]["n_queries"]),
@@ -56,6 +64,8 @@ class TextPlugin(Plugin):
 
     def split(self, examples: Examples, config: Config, seed: int) -> dict[str, Examples]:
         """The host's split, or fold `split.fold` of a seeded `split.cv_folds`-fold CV."""
+        if _parsing(config):
+            return FrameParser().split(examples, config, seed)
         split = config["split"]
         folds, fold = int(split["cv_folds"]), int(split["fold"])
         if folds <= 1:
@@ -75,6 +85,8 @@ class TextPlugin(Plugin):
         return split_examples(replace(examples, subset=subset), float(split["val"]), 0.0, seed)
 
     def fit_state(self, train: Examples, config: Config) -> State:
+        if _parsing(config):
+            return FrameParser().fit_state(train, config)
         if _retrieval(config):
             texts = [q for q, _ in dict.fromkeys(train.items)] + [d for _, d in train.items]
             return {"task": "retrieval", **self._learn_tokenizer(texts, config)}
@@ -133,6 +145,8 @@ class TextPlugin(Plugin):
                         rejected=rejected, meta={"index": kept})
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
+        if state.get("task") == "parsing":
+            return FrameParser().featurize(examples, state, config)
         if state.get("task") == "retrieval":
             return self._featurize_pairs(examples, state)
         ids, lengths = self._ids(list(examples.items), state)
@@ -154,6 +168,8 @@ class TextPlugin(Plugin):
         return Features(x=ids[kept], y=y, rejected=rejected, meta={"index": kept})
 
     def build_model(self, features: Features, state: State, config: Config) -> keras.Model:
+        if state.get("task") == "parsing":
+            return FrameParser().build_model(features, state, config)
         vectors = str(config["features"]["vectors"])
         matrix = None
         if vectors:
@@ -171,6 +187,8 @@ class TextPlugin(Plugin):
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
         """Cut each batch to its longest sentence: less padding, same result (it is masked)."""
+        if _parsing(config):
+            return FrameParser().batch_transform(config, training)
         import tensorflow as tf
 
         floor = max(int(w) for w in config["model"]["widths"])
@@ -188,6 +206,8 @@ class TextPlugin(Plugin):
 
     def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> Metrics:
+        if state.get("task") == "parsing":
+            return FrameParser().evaluate(y_pred, features, examples, state, config)
         assert features.y is not None
         if state.get("task") == "retrieval":
             pairs = [examples.items[int(i)] for i in features.meta["index"]]
@@ -198,6 +218,9 @@ class TextPlugin(Plugin):
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
               state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
+        if state.get("task") == "parsing":
+            return FrameParser().plots(out_dir, y_pred, features, examples, state, config,
+                                       history)
         if state.get("task") == "retrieval":
             curves = plots.training_curves(out_dir / "training_curves.png", history)
             return [curves] if curves else []
@@ -216,12 +239,22 @@ class TextPlugin(Plugin):
             written.append(plots.ngram_plot(out_dir / "class_ngrams.png", ranked, names))
         return written
 
+    def predict(self, model: keras.Model, features: Features, state: State, config: Config
+                ) -> Any:
+        """Contract 1.2: IOB-constrained slot decoding for parsing; else ``model.predict``."""
+        if state.get("task") == "parsing":
+            return FrameParser().predict(model, features, state, config)
+        return model.predict(features.x, batch_size=int(config["train"]["batch_size"]),
+                             verbose=0)
+
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
         """Each input is a sentence, a file of sentences (one a line), or '-' for stdin.
 
         For retrieval, the first input is the query and the others are the documents to
         rank (strings or files of one document a line).
         """
+        if state.get("task") == "parsing":
+            return FrameParser().read_inputs(inputs, state, config)
         cfg = {**config["data"]}
         if state.get("task") == "retrieval":
             return retrieval.read_query_and_documents(inputs, cfg)
@@ -252,6 +285,8 @@ class TextPlugin(Plugin):
 
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
+        if state.get("task") == "parsing":
+            return FrameParser().describe(y_pred, features, examples, state, config)
         if state.get("task") == "retrieval":
             vectors = np.asarray(y_pred)
             dim = vectors.shape[1] // 2

@@ -1,0 +1,130 @@
+"""Benchmark of semantic frame parsing (`text` plugin, ``task=parse``) on ATIS.
+
+    nice -n 10 .venv/bin/python benchmarks/text_parsing.py [--data PATH] [--seeds 1 2 3]
+        [--set KEY=VALUE ...] [--out runs] [--json PATH]
+
+Protocol: ``atis.train.w-intent.iob`` for training, with a seeded tenth of it (498
+utterances) taken out as the dev set that early stopping watches;
+``atis.test.w-intent.iob`` (893 utterances) for the scores. Each seed is one
+``cnnsuite run text --set task=parse --data ATIS --seed S`` (run records under --out).
+Slot F1 is conlleval's (a span counts only when its label and both boundaries match);
+intent accuracy counts multi-intent labels (``atis_flight#atis_airfare``) as one label,
+and test intents never seen in training as errors. Reported: the mean and the standard
+deviation over the seeds, beside published numbers.
+
+Speed: utterances per second of the whole parse of ATIS test (word pieces, the model,
+IOB-constrained Viterbi decoding), from raw utterances, in this process after the model
+is loaded; each seed's model timed once, best of 3 repeats. The machine is shared:
+absolute times are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PUBLISHED = [  # (model, intent accuracy %, slot F1)
+    ("CNN-TriCRF (Xu & Sarikaya 2013)", 94.09, 95.42),
+    ("joint bi-LSTM (Hakkani-Tur et al. 2016, re-run by Goo et al. 2018)", 92.6, 94.2),
+    ("attention BiRNN (Liu & Lane 2016)", 98.21, 95.98),
+    ("joint BERT (Chen et al. 2019)", 97.5, 96.1),
+]
+ATIS_SETTINGS = ("train.epochs=40", "train.patience=8", "train.batch_size=32")
+
+
+def atis_folder(given: str | None) -> Path:
+    """--data, $CNNSUITE_BENCH_DATA/text/atis, or ../shared/data/text/atis."""
+    candidates = [given] if given else []
+    if os.environ.get("CNNSUITE_BENCH_DATA"):
+        candidates.append(str(Path(os.environ["CNNSUITE_BENCH_DATA"]) / "text" / "atis"))
+    candidates.append(str(Path(__file__).resolve().parents[1].parent / "shared" / "data"
+                          / "text" / "atis"))
+    for c in candidates:
+        if c and (Path(c) / "atis.test.w-intent.iob").is_file():
+            return Path(c)
+    raise SystemExit(f"ATIS not found (tried {candidates}); give --data")
+
+
+def parse_speed(run_dir: Path, folder: Path, repeat: int = 3) -> dict[str, float]:
+    """Utterances per second of parsing ATIS test from raw text with a saved run."""
+    from cnnsuite._runner import open_run
+    from cnnsuite_text.parsing import data as frames
+
+    loaded = open_run(run_dir, None, ())
+    lines = (folder / "atis.test.w-intent.iob").read_text().splitlines()
+    texts = [frames.parse_atis_line(line).text for line in lines]  # type: ignore[union-attr]
+    plugin, state, config = loaded.plugin, loaded.state, loaded.config
+    out = {}
+    for decode in ("viterbi", "greedy"):
+        config["parse"]["decode"] = decode
+        best = float("inf")
+        for _ in range(repeat):
+            tick = time.perf_counter()
+            examples = plugin.read_inputs(texts, state, config)
+            features = plugin.featurize(examples, state, config)
+            y_pred = plugin.predict(loaded.model, features, state, config)
+            plugin.describe(y_pred, features, examples, state, config)
+            best = min(best, time.perf_counter() - tick)
+        out[f"utterances_per_s_{decode}"] = len(texts) / best
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--set", dest="sets", action="append", default=[])
+    parser.add_argument("--out", default="runs")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+
+    from cnnsuite._runner import run
+
+    folder = atis_folder(args.data)
+    rows: list[dict[str, Any]] = []
+    for seed in args.seeds:
+        tick = time.perf_counter()
+        result = run("text", data=str(folder), out=Path(args.out), seed=seed,
+                     overrides=("task=parse", *ATIS_SETTINGS, *args.sets))
+        m = result.metrics
+        row = {"seed": seed, "run_dir": str(result.run_dir),
+               "intent_accuracy": 100 * m["intent_accuracy"], "slot_f1": m["slot_f1"],
+               "slot_f1_greedy": m["slot_f1_greedy"],
+               "frame_accuracy": 100 * m["frame_accuracy"],
+               "train_s": result.timings.get("train_s", 0.0),
+               "wall_s": time.perf_counter() - tick, **parse_speed(result.run_dir, folder)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    def stat(key: str) -> str:
+        values = [r[key] for r in rows]
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.2f} ± {spread:.2f}"
+
+    print(f"\nATIS test (893 utterances), {len(rows)} seeds ({', '.join(map(str, args.seeds))}),"
+          " mean ± standard deviation")
+    print("| model | intent acc. % | slot F1 (conlleval) | frame acc. % |")
+    print("|---|---|---|---|")
+    print(f"| **this: dilated CNN, joint, IOB-constrained Viterbi** | {stat('intent_accuracy')} "
+          f"| {stat('slot_f1')} | {stat('frame_accuracy')} |")
+    print(f"| this, greedy decoding (same models) | {stat('intent_accuracy')} "
+          f"| {stat('slot_f1_greedy')} | |")
+    for name, intent, f1 in PUBLISHED:
+        print(f"| {name} | {intent:.2f} | {f1:.2f} | |")
+    print(f"\nparsing speed, raw text to frames: {stat('utterances_per_s_viterbi')} utterances/s"
+          f" (greedy decoding: {stat('utterances_per_s_greedy')}); training "
+          f"{stat('train_s')} s per seed")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

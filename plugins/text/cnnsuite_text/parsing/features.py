@@ -1,0 +1,71 @@
+"""Word pieces of utterances, aligned back to their words for the slot tags.
+
+Each word is normalised and split into WordPiece tokens on its own (tensorflow-text's
+`FastWordpieceTokenizer` over a ragged batch of words), so every piece belongs to
+exactly one word. The model reads the pieces; each word is represented by its first
+piece (BERT's alignment), whose 1-based position goes in ``starts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..features import learn_wordpiece_vocab, tokenizer_for, word_counts
+from ..features import normalize as normalize_text
+from .data import Utterance
+
+__all__ = ["aligned_pieces", "learn_vocab"]
+
+
+def learn_vocab(utterances: Sequence[Utterance], vocab_size: int, min_count: int,
+                case_fold: bool, nfkc: bool) -> list[str]:
+    """A WordPiece vocabulary from the training utterances' words."""
+    words = [" ".join(u.words) for u in utterances]
+    return learn_wordpiece_vocab(word_counts(normalize_text(words, case_fold, nfkc)),
+                                 vocab_size, min_count)
+
+
+def word_piece_ids(utterances: Sequence[Utterance], vocab: Sequence[str], case_fold: bool,
+                   nfkc: bool) -> list[list[list[int]]]:
+    """For each utterance, for each word, its piece ids ([UNK] when it has none)."""
+    import tensorflow as tf
+
+    flat = normalize_text([w for u in utterances for w in u.words], case_fold, nfkc)
+    if not flat:
+        return [[] for _ in utterances]
+    tokenizer = tokenizer_for(vocab)
+    pieces: list[list[int]] = []
+    for start in range(0, len(flat), 65536):
+        words = tf.constant(flat[start: start + 65536], dtype=tf.string)
+        pieces += tokenizer.tokenize(words).to_list()
+    unk = list(vocab).index("[UNK]")
+    out, at = [], 0
+    for u in utterances:
+        out.append([p or [unk] for p in pieces[at: at + len(u.words)]])
+        at += len(u.words)
+    return out
+
+
+def aligned_pieces(utterances: Sequence[Utterance], vocab: Sequence[str], case_fold: bool,
+                   nfkc: bool, max_pieces_per_word: int, min_pieces: int = 1
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Piece ids ``(n, pieces)`` padded with 0 and word starts ``(n, words)`` (1-based, 0 pad).
+
+    A word keeps at most `max_pieces_per_word` pieces (its start is what the slot head
+    reads; the rest is context).
+    """
+    per_word = word_piece_ids(utterances, vocab, case_fold, nfkc)
+    rows = [[p[:max_pieces_per_word] for p in words] for words in per_word]
+    n_pieces = max([sum(len(p) for p in r) for r in rows] + [min_pieces])
+    n_words = max([len(r) for r in rows] + [1])
+    ids = np.zeros((len(rows), n_pieces), dtype="int32")
+    starts = np.zeros((len(rows), n_words), dtype="int32")
+    for i, row in enumerate(rows):
+        at = 0
+        for j, word in enumerate(row):
+            starts[i, j] = at + 1
+            ids[i, at: at + len(word)] = word
+            at += len(word)
+    return ids, starts

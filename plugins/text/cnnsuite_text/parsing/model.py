@@ -1,0 +1,131 @@
+"""The joint frame parser: a dilated convolutional encoder with an intent and a slot head.
+
+Word pieces are embedded and encoded by residual blocks of 1D convolutions whose
+dilations grow (1, 2, 4, ...), so each piece sees the whole utterance without
+recurrence (Xu & Sarikaya 2013 use one convolution layer and a triangular CRF; Strubell
+et al. 2017 show stacked dilated convolutions tagging as well as BiLSTMs). The intent
+head reads the max- and mean-pooled encoding; the slot head reads each word's first
+piece together with that pooled summary, so the slot decision knows the sentence's
+intent. Both are trained together (the sum of their cross-entropies); slot tags are
+decoded under IOB constraints outside the model (`decoding.constrained_viterbi`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+__all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser"]
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class DilatedConvEncoder(keras.layers.Layer):
+    """Residual blocks of masked ``same`` 1D convolutions with growing dilation.
+
+    Inputs: piece vectors ``(batch, pieces, dim)`` and piece ids (0 is padding).
+    Returns ``(encoding, pooled)``: ``(batch, pieces, filters)`` with padding zeroed, and
+    the masked max and mean over pieces concatenated, ``(batch, 2 * filters)``.
+    """
+
+    def __init__(self, filters: int = 256, kernel_size: int = 3,
+                 dilations: tuple[int, ...] = (1, 2, 4), dropout: float = 0.2,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.dilations = tuple(int(d) for d in dilations)
+        self.dropout = float(dropout)
+        self.project = keras.layers.Dense(self.filters, name="project")
+        self.convs = [keras.layers.Conv1D(self.filters, self.kernel_size, padding="same",
+                                          dilation_rate=d, name=f"conv_d{d}_{i}")
+                      for i, d in enumerate(self.dilations)]
+        self.norms = [keras.layers.LayerNormalization(name=f"norm_{i}")
+                      for i in range(len(self.dilations))]
+        self.drop = keras.layers.Dropout(self.dropout)
+
+    def build(self, input_shape: Any) -> None:
+        vectors_shape = input_shape[0]
+        self.project.build(vectors_shape)
+        hidden = (*vectors_shape[:-1], self.filters)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            conv.build(hidden)
+            norm.build(hidden)
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        vectors, ids = inputs
+        mask = ops.expand_dims(ops.cast(ids > 0, vectors.dtype), -1)
+        h = self.project(vectors) * mask
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            r = self.drop(ops.gelu(conv(h)), training=training)
+            h = norm(h + r) * mask
+        count = ops.maximum(ops.sum(mask, axis=1), 1.0)
+        mean = ops.sum(h, axis=1) / count
+        peak = ops.max(h + (mask - 1.0) * 1e4, axis=1)
+        return h, ops.concatenate([peak, mean], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        batch, pieces = input_shape[0][:2]
+        return (batch, pieces, self.filters), (batch, 2 * self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "dilations": list(self.dilations),
+                "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class WordGather(keras.layers.Layer):
+    """Each word's vector: the encoding at its first piece, with the sentence summary.
+
+    Inputs: encoding ``(batch, pieces, d)``, word starts ``(batch, words)`` (1-based
+    piece positions, 0 for padding) and the pooled summary ``(batch, s)``; returns
+    ``(batch, words, d + s)`` with padding words zeroed.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        encoding, starts, summary = inputs
+        index = ops.maximum(ops.cast(starts, "int32") - 1, 0)
+        words = ops.take_along_axis(encoding, ops.expand_dims(index, -1), axis=1)
+        mask = ops.expand_dims(ops.cast(starts > 0, encoding.dtype), -1)
+        context = ops.expand_dims(summary, 1) * ops.ones_like(words[..., :1])
+        return ops.concatenate([words, context], axis=-1) * mask
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        encoding, starts, summary = input_shape
+        return (starts[0], starts[1], encoding[-1] + summary[-1])
+
+
+def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
+                       cfg: dict[str, Any]) -> keras.Model:
+    """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``."""
+    pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
+    starts = keras.Input(shape=(None,), dtype="int32", name="starts")
+    vectors = keras.layers.Embedding(vocab_size, int(cfg["embedding_dim"]),
+                                     name="embedding")(pieces)
+    vectors = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
+                                            name="embedding_dropout")(vectors)
+    encoding, pooled = DilatedConvEncoder(
+        int(cfg["filters"]), int(cfg["kernel_size"]), tuple(cfg["dilations"]),
+        float(cfg["dropout"]), name="encoder")([vectors, pieces])
+    pooled = keras.layers.Dropout(float(cfg["dropout"]), name="pooled_dropout")(pooled)
+    intent = keras.layers.Dense(n_intents, activation="softmax", name="intent")(pooled)
+    summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
+                                 name="summary")(pooled)
+    words = WordGather(name="words")([encoding, starts, summary])
+    hidden = keras.layers.Conv1D(int(cfg["filters"]), 3, padding="same", activation="gelu",
+                                 name="word_conv")(words)
+    hidden = keras.layers.Dropout(float(cfg["dropout"]), name="word_dropout")(hidden)
+    slots = keras.layers.Dense(n_tags, activation="softmax", name="slots")(hidden)
+    model = keras.Model({"pieces": pieces, "starts": starts},
+                        {"intent": intent, "slots": slots}, name="frame_parser")
+    model.compile(
+        optimizer=keras.optimizers.Adam(float(cfg["learning_rate"])),
+        loss={"intent": keras.losses.SparseCategoricalCrossentropy(),
+              "slots": keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)},
+        loss_weights={"intent": 1.0, "slots": float(cfg["slot_weight"])},
+        metrics={"intent": ["accuracy"]},
+    )
+    return model

@@ -1,0 +1,217 @@
+"""Semantic frame parsing (task=parse): formats, alignment, decoding, conlleval F1, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnsuite import BadInputError
+from cnnsuite_text.parsing import data as frames
+from cnnsuite_text.parsing.decoding import allowed_transitions, constrained_viterbi, greedy
+from cnnsuite_text.parsing.features import aligned_pieces, learn_vocab
+from cnnsuite_text.parsing.metrics import chunks, frame_metrics
+
+CFG = {"encoding": "auto", "fallback_encoding": "cp1252", "files": "*"}
+
+
+# -- conlleval span F1, against hand-computed cases -----------------------------------------
+
+def test_chunks_follow_conlleval_rules() -> None:
+    assert chunks(["B-a", "I-a", "O", "B-b"]) == [("a", 0, 2), ("b", 3, 4)]
+    assert chunks(["O", "I-a", "I-a"]) == [("a", 1, 3)]  # a stray I- opens a span
+    assert chunks(["B-a", "I-b"]) == [("a", 0, 1), ("b", 1, 2)]  # a type change closes one
+    assert chunks(["B-a", "B-a"]) == [("a", 0, 1), ("a", 1, 2)]
+
+
+def test_span_f1_partial_span_wrong_label_and_boundary_errors() -> None:
+    gold = [["B-from", "I-from", "O", "B-to", "O", "B-day"],
+            ["B-time", "I-time", "O"]]
+    pred = [["B-from", "O", "O", "B-from", "O", "B-day"],      # partial span; wrong label
+            ["O", "B-time", "I-time"]]                         # both boundaries shifted
+    m = frame_metrics(["f", "g"], ["f", "x"], gold, pred)
+    # gold: from[0,2) to[3,4) day[5,6) time[0,2); predicted: from[0,1) from[3,4) day[5,6)
+    # time[1,3): only day matches, so P = R = 1/4 and F1 = 25
+    assert (m["spans_gold"], m["spans_predicted"], m["spans_correct"]) == (4, 4, 1)
+    assert m["slot_precision"] == pytest.approx(25.0)
+    assert m["slot_recall"] == pytest.approx(25.0)
+    assert m["slot_f1"] == pytest.approx(25.0)
+    assert m["intent_accuracy"] == 0.5 and m["frame_accuracy"] == 0.0
+    assert m["per_slot"]["day"]["f1"] == 100.0 and m["per_slot"]["from"]["f1"] == 0.0
+
+
+def test_frame_accuracy_needs_intent_and_every_slot() -> None:
+    gold = [["B-a", "O"], ["B-a", "I-a"], ["O", "O"]]
+    pred = [["B-a", "O"], ["B-a", "O"], ["O", "O"]]
+    m = frame_metrics(["i", "i", "j"], ["i", "i", "k"], gold, pred)
+    assert m["frame_accuracy"] == pytest.approx(1 / 3)
+    # gold a[0,1) a[0,2); predicted a[0,1) a[0,1): P = R = 1/2
+    assert m["slot_f1"] == pytest.approx(50.0)
+
+
+def test_span_f1_agrees_with_seqeval_on_random_sequences() -> None:
+    seqeval = pytest.importorskip("seqeval.metrics")
+    rng = np.random.default_rng(0)
+    labels = ["O", "B-a", "I-a", "B-b", "I-b"]
+    for _ in range(200):
+        n = int(rng.integers(1, 8))
+        gold = [[labels[i] for i in rng.integers(0, 5, n)] for _ in range(3)]
+        pred = [[labels[i] for i in rng.integers(0, 5, n)] for _ in range(3)]
+        ours = frame_metrics(["x"] * 3, ["x"] * 3, gold, pred)["slot_f1"] / 100
+        assert ours == pytest.approx(seqeval.f1_score(gold, pred))
+
+
+# -- constrained decoding --------------------------------------------------------------------
+
+def test_viterbi_never_emits_i_without_its_b() -> None:
+    tags = ["O", "B-a", "I-a", "B-b", "I-b"]
+    allowed, first = allowed_transitions(tags)
+    assert not first[2] and not allowed[0, 2] and not allowed[3, 2] and allowed[1, 2]
+    # greedy would say O I-a I-a (a stray span); the best valid path is B-a I-a I-a
+    probs = np.array([[[0.5, 0.4, 0.1, 0.0, 0.0],
+                       [0.1, 0.0, 0.9, 0.0, 0.0],
+                       [0.1, 0.0, 0.9, 0.0, 0.0]]], dtype="float32")
+    assert greedy(probs, np.array([3])).tolist() == [[0, 2, 2]]
+    assert constrained_viterbi(probs, np.array([3]), tags).tolist() == [[1, 2, 2]]
+    # the length is respected: past it, padding gets tag 0
+    assert constrained_viterbi(probs, np.array([1]), tags).tolist() == [[0, 0, 0]]
+
+
+# -- formats and bad input -------------------------------------------------------------------
+
+def test_atis_line_is_read_with_bos_eos_and_intent() -> None:
+    u = frames.parse_atis_line("BOS flights from boston to new york EOS\t"
+                               "O O O B-fromloc I-x B-toloc I-toloc atis_flight")
+    assert isinstance(u, frames.Utterance)
+    assert u.words == ("flights", "from", "boston", "to", "new", "york")
+    assert u.tags == ("O", "O", "B-fromloc", "I-x", "B-toloc", "I-toloc")
+    assert u.intent == "atis_flight"
+    assert u.text[slice(*u.offsets[4])] == "new"
+
+
+def test_atis_bad_lines_are_rejected_per_line_with_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "mini.train.iob"
+    path.write_text(
+        "BOS show flights EOS\tO O O atis_flight\n"          # good
+        "BOS show flights EOS\tO O atis_flight\n"            # one tag short
+        "BOS show flights EOS\tO O X-day atis_flight\n"      # not IOB
+        "BOS EOS\tO atis_flight\n"                           # empty utterance
+        "no tab here\n"
+        "BOS list fares EOS\tO O B-fare atis_airfare\n")     # good
+    utterances, ids, rejected = frames.read_atis(path, CFG)
+    assert ids == ["mini.train.iob:1", "mini.train.iob:6"]
+    reasons = {r.id: r.reason for r in rejected}
+    assert "1 slot tags for 2 words" in reasons["mini.train.iob:2"]
+    assert "'X-day'" in reasons["mini.train.iob:3"] and "not IOB" in reasons["mini.train.iob:3"]
+    assert "empty utterance" in reasons["mini.train.iob:4"]
+    assert "no tab" in reasons["mini.train.iob:5"]
+
+
+def test_jsonl_spans_become_iob_tags_and_bad_spans_are_rejected(tmp_path: Path) -> None:
+    good = {"text": "fly from San Francisco to Denver", "intent": "flight",
+            "slots": [{"start": 9, "end": 22, "label": "from"},
+                      {"start": 26, "end": 32, "label": "to"}]}
+    rows = [good,
+            {"text": "fly to Denver", "intent": "flight",
+             "slots": [{"start": 8, "end": 13, "label": "to"}]},      # cuts "Denver"
+            {"text": "   ", "intent": "flight"},
+            {"text": "fly", "slots": []}]
+    path = tmp_path / "frames.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
+    utterances, ids, rejected = frames.read_jsonl(path, CFG)
+    assert utterances[0].tags == ("O", "O", "B-from", "I-from", "O", "B-to")
+    reasons = [r.reason for r in rejected]
+    assert "word boundaries" in reasons[0] and "'enver'" in reasons[0]
+    assert "empty utterance" in reasons[1]
+    assert "no 'intent'" in reasons[2]
+    assert reasons[3].startswith("not JSON")
+
+
+def test_nothing_usable_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.iob").write_text("BOS EOS\tO atis_flight\n")
+    with pytest.raises(BadInputError, match="no usable utterances"):
+        frames.load_frames(tmp_path / "bad.iob", CFG)
+
+
+def test_generator_tags_context_dependent_multiword_slots() -> None:
+    ex = frames.generated_requests(200, seed=3)
+    labels = {t for u in ex.items for t in u.tags or ()}
+    assert {"B-fromloc.city_name", "B-toloc.city_name"} <= labels
+    assert "I-fromloc.city_name" in labels  # multi-word cities
+    for u in ex.items:
+        assert len(u.tags or ()) == len(u.words)
+        for (s, e), w in zip(u.offsets, u.words, strict=True):
+            assert u.text[s:e] == w
+
+
+# -- sub-word alignment ----------------------------------------------------------------------
+
+def test_pieces_align_to_words() -> None:
+    train = [frames.from_words(["flights", "to", "boston"], None, None)] * 3
+    vocab = learn_vocab(train, 200, 2, True, True)
+    unseen = frames.from_words(["Flights", "to", "bostons"], None, None)
+    ids, starts = aligned_pieces([unseen], vocab, True, True, max_pieces_per_word=6)
+    pieces = [vocab[i] for i in ids[0] if i]
+    assert pieces[:2] == ["flights", "to"] and pieces[2] == "boston"
+    assert all(p.startswith("##") for p in pieces[3:])  # "bostons": boston ##s
+    assert starts[0].tolist() == [1, 2, 3]  # each word read at its first piece
+
+
+# -- end to end through the host -------------------------------------------------------------
+
+def _run(tmp_path: Path, data: str | None = None, sets: tuple[str, ...] = ()):
+    from cnnsuite._runner import run
+
+    return run("text", quick=True, out=tmp_path, data=data,
+               overrides=("task=parse", *sets))
+
+
+@pytest.mark.slow
+def test_quick_parse_run_learns_and_predicts_frames(tmp_path: Path) -> None:
+    from cnnsuite._runner import predict_run
+
+    result = _run(tmp_path)
+    assert result.metrics["slot_f1"] >= 90.0
+    assert result.metrics["intent_accuracy"] >= 0.9
+    for name in ("model.keras", "state.json", "slot_f1.png", "report.md"):
+        assert (result.run_dir / name).exists(), name
+    text = "show me flights from boston to salt lake city on monday"
+    rows, rejected = predict_run(result.run_dir, [text, "  "])  # reloads model.keras
+    assert [r.reason for r in rejected] == ["empty utterance"]
+    frame = rows[0]
+    assert frame["intent"] == "atis_flight" and 0.5 < frame["probability"] <= 1.0
+    by_label = {s["label"]: s for s in frame["slots"]}
+    assert by_label["fromloc.city_name"]["text"] == "boston"
+    city = by_label["toloc.city_name"]
+    assert city["text"] == "salt lake city" and text[city["start"]:city["end"]] == city["text"]
+    assert by_label["depart_date.day_name"]["text"] == "monday"
+    json.dumps(rows)
+
+
+@pytest.mark.slow
+def test_parse_run_reports_rejected_lines(tmp_path: Path) -> None:
+    ex = frames.generated_requests(300, seed=0)
+    lines = [f"BOS {u.text} EOS\tO {' '.join(u.tags or ())} {u.intent}" for u in ex.items]
+    lines[5] = "BOS show me flights EOS\tO O O atis_flight"  # 2 tags for 3 words
+    (tmp_path / "trips.train.iob").write_text("\n".join(lines[:250]) + "\n")
+    (tmp_path / "trips.test.iob").write_text("\n".join(lines[250:]) + "\n")
+    result = _run(tmp_path / "runs", str(tmp_path), ("train.epochs=2",))
+    assert result.rejected == 1
+    assert "trips.train.iob:6" in (result.run_dir / "rejected.csv").read_text()
+    assert result.metrics["n_test"] == 50
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_atis_loads_with_its_splits() -> None:
+    root = os.environ.get("CNNSUITE_BENCH_DATA")
+    base = Path(root) if root else Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    folder = base / "text" / "atis"
+    if not folder.exists():
+        pytest.skip(f"ATIS not found at {folder} (set CNNSUITE_BENCH_DATA)")
+    ex = frames.load_frames(folder, CFG)
+    assert len(ex) == 4978 + 893 and not ex.rejected
+    assert int(np.sum(ex.subset == "test")) == 893
