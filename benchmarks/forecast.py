@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/forecast.py            # full (about 10 minutes on 2 cores)
     .venv/bin/python benchmarks/forecast.py --quick    # smoke test
+    .venv/bin/python benchmarks/forecast.py --drop-last 32 --skip-extras
+        # the same table on the 32 steps before the test period (to choose settings)
 
 1. Accuracy with rolling origins on the default statsmodels series: the TCN (a full
    ``cnnsuite run forecast``) against seasonal naive and statsmodels' ETS (additive
@@ -56,18 +58,19 @@ def ets_forecast(history: np.ndarray, season: int, horizon: int) -> tuple[np.nda
             frame["pi_upper"].to_numpy())
 
 
-def accuracy(quick: bool, out: Path) -> tuple[list[dict[str, Any]], Any]:
+def accuracy(quick: bool, out: Path, overrides: list[str], seed: int | None = None
+             ) -> tuple[list[dict[str, Any]], Any]:
     """Train the TCN with the host, then score the baselines on the same test origins."""
     from cnnsuite._config import resolve_config
     from cnnsuite._discovery import get_manifest, load_plugin
     from cnnsuite._runner import run
     from cnnsuite_forecast import features, metrics
 
-    result = run("forecast", out=out, quick=quick)
+    result = run("forecast", out=out, quick=quick, overrides=overrides, seed=seed)
     cnn = result.metrics["per_series"]
     manifest = get_manifest("forecast")
     plugin = load_plugin(manifest)
-    config = resolve_config(manifest, quick=quick)
+    config = resolve_config(manifest, quick=quick, overrides=overrides, seed=seed)
     examples = plugin.load_data(None, config)
     test = plugin.split(examples, config, int(config["seed"]))["test"]
     horizon = int(config["features"]["horizon"])
@@ -105,7 +108,8 @@ def epoch_times(quick: bool) -> dict[str, float]:
 
     manifest = get_manifest("forecast")
     plugin = load_plugin(manifest)
-    config = resolve_config(manifest, quick=quick)
+    # one tower against one LSTM: the default ensemble would multiply the TCN's time
+    config = resolve_config(manifest, quick=quick, overrides=["model.ensemble=1"])
     examples = plugin.load_data(None, config)
     splits = plugin.split(examples, config, 0)
     state = plugin.fit_state(splits["train"], config)
@@ -188,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="where the run record goes")
     parser.add_argument("--only-speed", action="store_true",
                         help="only the TCN / LSTM epoch times")
+    parser.add_argument("--skip-extras", action="store_true",
+                        help="only the accuracy table (no epoch times, no adding problem)")
+    parser.add_argument("--drop-last", type=int, default=0,
+                        help="score the period that ends this many steps before the test "
+                             "period (data.drop_last), to choose settings without it")
+    parser.add_argument("--seed", type=int, default=None, help="the run's seed")
+    parser.add_argument("--set", action="append", default=[], dest="overrides",
+                        metavar="KEY=VALUE", help="configuration override for the TCN run")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="forecast-bench-"))
     tick = time.perf_counter()
@@ -196,9 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"epoch time LSTM / TCN = {speed['lstm_s'] / speed['tcn_s']:.2f} (wall), "
               f"{speed['lstm_cpu_s'] / speed['tcn_cpu_s']:.2f} (CPU); {speed}")
         return 0
-    rows, result = accuracy(args.quick, out)
-    speed = epoch_times(args.quick)
-    adding = adding_problem(args.quick)
+    overrides = [*args.overrides] + ([f"data.drop_last={args.drop_last}"]
+                                     if args.drop_last else [])
+    rows, result = accuracy(args.quick, out, overrides, args.seed)
 
     print(f"\nforecast benchmark: {os.cpu_count()} CPU cores, no GPU; run {result.run_dir}")
     print("\n| series | m | MASE TCN | MASE seasonal naive | MASE ETS | sMAPE TCN | sMAPE ETS "
@@ -216,6 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nTCN beats seasonal naive on {beats}/{len(rows)} series; mean MASE TCN/ETS = "
           f"{mean['tcn'] / mean['ets']:.3f} (target <= 1.10); mean 80% coverage "
           f"{mean['tcn_cov']:.2f} (target 0.70-0.90)")
+    print(f"\nTCN run: {sum(result.timings.values()):.0f} s, of which training "
+          f"{result.timings.get('train_s', float('nan')):.0f} s")
+    if args.skip_extras:
+        print(f"\ntotal {time.perf_counter() - tick:.0f} s")
+        return 0
+    speed = epoch_times(args.quick)
+    adding = adding_problem(args.quick)
     print(f"\n| model | parameters | wall s / epoch | CPU s / epoch "
           f"({int(speed['windows'])} windows) |")
     print("|---|---|---|---|")

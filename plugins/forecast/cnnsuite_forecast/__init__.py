@@ -12,6 +12,7 @@ manifest = Manifest(
     name="forecast",
     summary="Forecast many series with one dilated causal CNN (TCN) and quantile outputs.",
     plugin="cnnsuite_forecast.plugin:ForecastPlugin",
+    contract="1.1",
     default_config={
         "data": {
             "series": ["co2", "sunspots", "elnino", "macrodata:realgdp", "macrodata:realcons",
@@ -19,15 +20,21 @@ manifest = Manifest(
                        "macrodata:infl"],
             "freq": "",
             "max_gap": 20,
+            "covariates": ["*"],
+            "future_covariates": True,
+            "drop_last": 0,
         },
-        "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "mean"},
+        "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "mean",
+                     "scale": "step", "target": "level"},
         "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
                   "dropout": 0.1, "gated": False, "hidden": 64,
-                  "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True},
+                  "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True,
+                  "ensemble": 1},
         "augment": {"noise": 0.0},
         "split": {"origins": 4, "stride": 0, "val_origins": 8, "val_stride": 1},
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
         "predict": {"horizon": 0, "output": ""},
+        "explain": {"step": 0},
     },
     quick_config={
         "data": {"series": ["co2", "sunspots", "macrodata:realgdp", "macrodata:infl"]},
@@ -42,10 +49,22 @@ manifest = Manifest(
                      "'YS', 'h' ('': infer per series)",
         "data.max_gap": "longest run of missing steps filled by interpolation; before a "
                         "longer gap the series is cut",
+        "data.covariates": "extra columns of a long-form CSV used as covariates (input "
+                           "channels): ['*'] every other column, [] none, or their names",
+        "data.future_covariates": "covariates are known in advance: the model also reads "
+                                  "them for the forecast steps, and prediction needs rows "
+                                  "after each series' last value with the covariates and "
+                                  "an empty value (false: past covariates only)",
+        "data.drop_last": "drop the last N steps of every series first: a backtest of an "
+                          "earlier period (to choose settings without the test period)",
         "features.context": "past steps the model sees (the receptive field must cover it)",
         "features.horizon": "steps forecast at once (the trained horizon)",
         "features.anchor": "level each window is shifted by: 'last' value, context 'mean', "
                            "or the mean of the last 'season'",
+        "features.scale": "what each series is divided by: its mean absolute one-step change "
+                          "('step') or seasonal change ('season', MASE's denominator)",
+        "features.target": "what the model forecasts: the horizon from the window's 'level', "
+                           "or its corrections to the 'seasonal_naive' forecast",
         "features.max_windows": "most training windows per series, evenly spaced (0: all); "
                                 "keeps long series from drowning short ones",
         "model.filters": "channels of every TCN block",
@@ -56,6 +75,9 @@ manifest = Manifest(
         "model.hidden": "units of the dense layer of the multi-horizon head",
         "model.quantiles": "quantiles forecast (must include 0.5; 0.1 and 0.9 give the 80% "
                            "interval)",
+        "model.ensemble": "towers (TCN and head) trained side by side from different "
+                          "initialisations, each on its own loss; the forecast is their "
+                          "median",
         "model.learning_rate": "Adam learning rate",
         "model.calibrate": "after training, recalibrate the intervals on the validation "
                            "windows (conformalized quantile regression)",
@@ -70,6 +92,8 @@ manifest = Manifest(
         "predict.horizon": "steps to forecast at prediction (0: the trained horizon; never "
                            "more)",
         "predict.output": "CSV file for the forecasts ('': <first input>.forecast.csv)",
+        "explain.step": "forecast step explained by `cnnsuite explain` (0: the sum of the "
+                        "medians over the horizon)",
     },
     data_formats=(
         "long-form CSV: series_id,timestamp,value (also unique_id/ds/y); one row per "

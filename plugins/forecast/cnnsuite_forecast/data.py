@@ -12,12 +12,17 @@ Gap policy (the same for every source):
 - Leading and trailing missing steps are trimmed. Before a longer gap the series is cut:
   the most recent stretch is kept and the dropped part is reported.
 - A series that is then shorter than the run needs is reported as too short and not used.
+
+Covariates (extra numeric columns of a long-form CSV, ``data.covariates``) go on the
+same grid; their gaps are interpolated (and carried to the ends). Rows after a series'
+last value that hold covariates but no value are its *future* covariates: the values
+known in advance for the steps to be forecast (prices, promotions, holidays).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +63,18 @@ class Series:
     freq: str
     season: int
     origins: list[int] = field(default_factory=list)
+    #: (len + future steps, k) covariates on the grid; rows past the end are known future
+    covariates: np.ndarray | None = None
+    covariate_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def covariate_matrix(self, steps: int) -> np.ndarray:
+        """The first `steps` rows of the covariates ((steps, 0) when there are none)."""
+        if self.covariates is None:
+            return np.zeros((steps, 0), dtype="float64")
+        return self.covariates[:steps]
 
     def timestamps(self, extra: int = 0) -> pd.DatetimeIndex:
         """The grid's timestamps, plus `extra` steps after the end."""
@@ -113,9 +127,14 @@ def infer_freq(stamps: pd.DatetimeIndex) -> str | None:
 
 def regularise(
     series_id: str, stamps: pd.DatetimeIndex, values: np.ndarray, freq: str | None,
-    max_gap: int, source: str,
+    max_gap: int, source: str, covariates: np.ndarray | None = None,
+    covariate_names: tuple[str, ...] = (),
 ) -> tuple[Series | None, list[Rejected]]:
-    """Apply the gap policy to one series; return it (or None) and what was dropped."""
+    """Apply the gap policy to one series; return it (or None) and what was dropped.
+
+    `covariates` (rows like `values`, one column per covariate) are put on the same
+    grid, interpolated, and kept past the last value (the known future).
+    """
     rejected: list[Rejected] = []
     keep = ~np.isnan(values)
     if not keep.any():
@@ -123,6 +142,8 @@ def regularise(
     stamps = stamps.as_unit("ns")
     order = np.argsort(stamps.asi8, kind="stable")
     stamps, values = stamps[order], values[order]
+    if covariates is not None:
+        covariates = covariates[order]
     if freq is None:
         freq = infer_freq(stamps.unique())
         if freq is None:
@@ -146,6 +167,8 @@ def regularise(
     on_grid = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     observed = counts > 0
     first, last = np.flatnonzero(observed)[[0, -1]]
+    cov_grid = None if covariates is None else _covariates_on_grid(
+        covariates, position, len(grid))[first:]
     on_grid, observed, grid = on_grid[first:last + 1], observed[first:last + 1], grid[
         first:last + 1]
     # Cut before the last gap longer than max_gap; keep the most recent stretch.
@@ -159,9 +182,26 @@ def regularise(
             f"{max_gap}; dropped the {int(observed[:start].sum())} observations before it",
             source))
         on_grid, observed, grid = on_grid[end:], observed[end:], grid[end:]
+        cov_grid = None if cov_grid is None else cov_grid[end:]
     filled = pd.Series(on_grid).interpolate(limit_area="inside").to_numpy()
     return Series(series_id, filled.astype("float64"), observed, grid[0].isoformat(), freq,
-                  season_of(freq)), rejected
+                  season_of(freq), covariates=cov_grid,
+                  covariate_names=tuple(covariate_names)), rejected
+
+
+def _covariates_on_grid(covariates: np.ndarray, position: np.ndarray, size: int
+                        ) -> np.ndarray:
+    """Covariates averaged per grid point, gaps interpolated and carried to the ends."""
+    out = np.full((size, covariates.shape[1]), np.nan)
+    for j in range(covariates.shape[1]):
+        column = covariates[:, j]
+        ok = ~np.isnan(column)
+        sums, counts = np.zeros(size), np.zeros(size)
+        np.add.at(sums, position[ok], column[ok])
+        np.add.at(counts, position[ok], 1)
+        raw = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        out[:, j] = pd.Series(raw).interpolate(limit_direction="both").to_numpy()
+    return np.nan_to_num(out, nan=0.0)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -215,8 +255,13 @@ def load_statsmodels(names: Iterable[str], max_gap: int) -> tuple[list[Series], 
     return out, rejected
 
 
-def read_csv(path: Path, freq: str | None, max_gap: int) -> tuple[list[Series], list[Rejected]]:
-    """Series from a long-form (series_id,timestamp,value) or wide-form CSV file."""
+def read_csv(path: Path, freq: str | None, max_gap: int, covariates: list[str] | None = None
+             ) -> tuple[list[Series], list[Rejected]]:
+    """Series from a long-form (series_id,timestamp,value) or wide-form CSV file.
+
+    `covariates` names the extra columns of a long-form file used as covariates
+    (``["*"]``: every other column; None or ``[]``: none).
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -235,7 +280,14 @@ def read_csv(path: Path, freq: str | None, max_gap: int) -> tuple[list[Series], 
                                 f"{list(frame.columns)}")
         groups = [(str(sid), part) for sid, part in frame.groupby(id_col, sort=False)]
         value_of = {sid: value_col for sid, _ in groups}
+        cov_cols = _covariate_columns(path, frame, covariates or [],
+                                      (time_col, id_col, value_col))
     else:
+        if covariates and covariates != ["*"]:
+            raise BadInputError(f"{path}: data.covariates={covariates} needs a long-form CSV "
+                                "(series_id,timestamp,value and the covariate columns); "
+                                "this file is wide-form")
+        cov_cols = []
         value_columns = [c for c in frame.columns if c != time_col]
         if not value_columns:
             raise BadInputError(f"{path}: a wide-form CSV needs a time column and one column "
@@ -256,12 +308,41 @@ def read_csv(path: Path, freq: str | None, max_gap: int) -> tuple[list[Series], 
                 rejected.append(Rejected(f"{sid}@{t}", f"non-numeric value {r!r}; treated as "
                                          "a gap", source))
         good = ~pd.isna(stamps).to_numpy()
+        cov = None
+        if cov_cols:
+            cov = np.stack([_numbers(part[c], f"{sid}@", raw_times, c, source, rejected)
+                            for c in cov_cols], axis=1)[good]
         series, dropped = regularise(sid, pd.DatetimeIndex(stamps[good]), numbers[good], freq,
-                                     max_gap, source)
+                                     max_gap, source, cov, tuple(cov_cols))
         rejected += dropped
         if series is not None:
             out.append(series)
     return out, rejected
+
+
+def _covariate_columns(path: Path, frame: pd.DataFrame, wanted: list[str],
+                       taken: tuple[str, ...]) -> list[str]:
+    """The covariate columns of a long-form file: all other columns for '*', else named."""
+    others = [c for c in frame.columns if c not in taken]
+    if wanted == ["*"]:
+        return others
+    missing = [c for c in wanted if c not in others]
+    if missing:
+        raise BadInputError(f"{path}: no covariate column {missing} (data.covariates); "
+                            f"its other columns are {others}")
+    return list(wanted)
+
+
+def _numbers(column: pd.Series, prefix: str, stamps: pd.Series, name: str, source: str,
+             rejected: list[Rejected]) -> np.ndarray:
+    """A covariate column as floats; non-numeric entries reported and treated as missing."""
+    raw = column.astype(str).str.strip()
+    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+    for t, r, n in zip(stamps, raw, numbers, strict=True):
+        if np.isnan(n) and r not in ("", "nan", "NaN", "NA", "null"):
+            rejected.append(Rejected(f"{prefix}{t}", f"non-numeric {name} {r!r}; treated as "
+                                     "a gap in the covariate", source))
+    return numbers
 
 
 def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
@@ -282,7 +363,27 @@ def load(source: str | None, data_cfg: dict[str, Any]) -> tuple[list[Series], li
             raise BadInputError(f"data.freq={freq!r} is not a pandas frequency "
                                 "(e.g. 'D', 'W-SUN', 'MS', 'QS', 'YS', 'h')") from None
     if source is None:
-        return load_statsmodels(data_cfg["series"], max_gap)
+        series, rejected = load_statsmodels(data_cfg["series"], max_gap)
+    else:
+        series, rejected = _load_files(source, freq, max_gap,
+                                       [str(c) for c in data_cfg.get("covariates", [])])
+    drop = int(data_cfg.get("drop_last", 0))
+    if drop < 0:
+        raise BadInputError(f"data.drop_last must be 0 or more, got {drop}")
+    if drop:
+        # a backtest of an earlier period: the series as they were `drop` steps ago
+        rejected += [Rejected(s.id, f"only {len(s)} steps, all dropped by data.drop_last="
+                              f"{drop}", source or "statsmodels")
+                     for s in series if len(s) <= drop]
+        series = [replace(s, values=s.values[:-drop], observed=s.observed[:-drop],
+                          covariates=None if s.covariates is None else s.covariates[:-drop])
+                  for s in series if len(s) > drop]
+    return series, rejected
+
+
+def _load_files(source: str, freq: str | None, max_gap: int, wanted: list[str]
+                ) -> tuple[list[Series], list[Rejected]]:
+    """Series from a CSV file or every CSV file in a folder, with the same covariates."""
     path = Path(source)
     files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
     if not files or not all(f.is_file() for f in files):
@@ -290,10 +391,14 @@ def load(source: str | None, data_cfg: dict[str, Any]) -> tuple[list[Series], li
     series: list[Series] = []
     rejected: list[Rejected] = []
     for file in files:
-        got, dropped = read_csv(file, freq, max_gap)
+        got, dropped = read_csv(file, freq, max_gap, wanted)
         if len(files) > 1:
             for s in got:
                 s.id = f"{file.stem}/{s.id}"
         series += got
         rejected += dropped
+    names = {s.covariate_names for s in series}
+    if len(names) > 1:
+        raise BadInputError(f"--data {source}: every series of one model needs the same "
+                            f"covariates, found {sorted(names)}; name them in data.covariates")
     return series, rejected

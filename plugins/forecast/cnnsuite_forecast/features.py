@@ -19,8 +19,10 @@ from .data import Series
 
 #: Calendar covariates: sine and cosine of the phase in the year, the week and the day.
 CALENDAR = ("year_sin", "year_cos", "week_sin", "week_cos", "day_sin", "day_cos")
-#: Context channels: value (from the level, scaled), its one-step change, observed, calendar.
-N_CHANNELS = 3 + len(CALENDAR)
+#: Context channels: value (from the level, scaled), its one-step change, observed, calendar,
+#: then the covariates (standardised per series).
+BASE_CHANNELS = ("value", "change", "observed", *CALENDAR)
+N_CHANNELS = len(BASE_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,15 @@ def _truncate(s: Series, end: int, origins: list[int]) -> Series:
     return replace(s, values=s.values[:end], observed=s.observed[:end], origins=origins)
 
 
-def series_scale(values: np.ndarray, observed: np.ndarray) -> float:
-    """The mean absolute one-step change over observed pairs (falls back to std, then 1)."""
-    both = observed[1:] & observed[:-1]
-    steps = np.abs(np.diff(values))[both]
+def series_scale(values: np.ndarray, observed: np.ndarray, lag: int = 1) -> float:
+    """The mean absolute `lag`-step change over observed pairs (falls back to std, then 1).
+
+    With `lag` the seasonal period this is MASE's denominator, so the training loss
+    weighs each series' errors as the headline metric does.
+    """
+    lag = lag if len(values) > lag + 1 else 1
+    both = observed[lag:] & observed[:-lag]
+    steps = np.abs(values[lag:] - values[:-lag])[both]
     scale = float(steps.mean()) if steps.size else 0.0
     if not np.isfinite(scale) or scale <= 1e-12:
         scale = float(np.nanstd(values[observed])) if observed.any() else 0.0
@@ -134,18 +141,44 @@ def window_level(past: np.ndarray, anchor: str, season: int) -> float:
     raise ValueError(f"features.anchor must be 'last', 'mean' or 'season', got {anchor!r}")
 
 
+def scale_lag(series: Series, scale_by: str) -> int:
+    """The lag of the changes a series is scaled by: 1 ('step') or its season ('season')."""
+    if scale_by not in ("step", "season"):
+        raise ValueError(f"features.scale must be 'step' or 'season', got {scale_by!r}")
+    return series.season if scale_by == "season" else 1
+
+
+def covariate_stats(s: Series, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (1 where flat) of each covariate over `s`'s first steps."""
+    cov = s.covariate_matrix(end)
+    if cov.shape[1] == 0:
+        return np.zeros(0), np.ones(0)
+    std = cov.std(axis=0)
+    return cov.mean(axis=0), np.where(std > 1e-12, std, 1.0)
+
+
 def make_windows(series: list[Series], scales: dict[str, float], context: int,
                  horizon: int, with_targets: bool = True,
-                 anchor: str = "mean") -> tuple[dict[str, np.ndarray], np.ndarray | None,
-                                                dict[str, Any]]:
-    """Context and future-calendar inputs, scaled targets and per-row metadata.
+                 anchor: str = "mean", scale_by: str = "step",
+                 cov_stats: dict[str, Any] | None = None, n_covariates: int = 0,
+                 future_covariates: bool = True, target: str = "level",
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, Any]]:
+    """Context and future inputs, scaled targets and per-row metadata.
 
     A series whose id has no scale in `scales` (a new series at prediction) is scaled by
     its own history before its first origin. `anchor` chooses the level each window is
-    shifted by (`window_level`).
+    shifted by (`window_level`). `n_covariates` covariates, standardised by `cov_stats`
+    (or the series' own history), are extra context channels and, with
+    `future_covariates`, extra future inputs beside the calendar. The targets are the
+    horizon's values from the window's level (`target` 'level') or from the seasonal
+    naive forecast ('seasonal_naive': the model learns corrections to it); `meta['base']`
+    holds what is added back per step.
     """
+    if target not in ("level", "seasonal_naive"):
+        raise ValueError(f"features.target must be 'level' or 'seasonal_naive', got {target!r}")
     ctx_rows, fut_rows, y_rows = [], [], []
-    meta: dict[str, list[Any]] = {"series": [], "origin": [], "level": [], "scale": [],
+    meta: dict[str, list[Any]] = {"series": [], "origin": [], "level": [], "base": [],
+                                  "scale": [],
                                   "actual": [], "observed": []}
     for index, s in enumerate(series):
         if not s.origins:
@@ -153,35 +186,51 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         scale = scales.get(s.id)
         if scale is None:
             first = min(s.origins)
-            scale = series_scale(s.values[:first], s.observed[:first])
+            scale = series_scale(s.values[:first], s.observed[:first],
+                                 scale_lag(s, scale_by))
         covariates = calendar_covariates(s.timestamps(extra=horizon))
+        if (s.covariates.shape[1] if s.covariates is not None else 0) != n_covariates:
+            raise ValueError(f"series {s.id} has {len(s.covariate_names)} covariates, the "
+                             f"model {n_covariates}")
+        stats = (cov_stats or {}).get(s.id)
+        mean, std = (np.asarray(stats[0]), np.asarray(stats[1])) if stats else \
+            covariate_stats(s, min(s.origins))
+        extra = (s.covariate_matrix(len(s) + horizon) - mean) / std
         for o in s.origins:
             past = s.values[o - context:o]
             level = window_level(past, anchor, s.season)
-            ctx = np.empty((context, N_CHANNELS), dtype="float32")
+            ctx = np.empty((context, N_CHANNELS + n_covariates), dtype="float32")
             ctx[:, 0] = (past - level) / scale
             # One-step changes: stationary and of order 1 for trending and level series alike.
             ctx[0, 1] = 0.0
             ctx[1:, 1] = np.diff(past) / scale
             ctx[:, 2] = s.observed[o - context:o]
-            ctx[:, 3:] = covariates[o - context:o]
+            ctx[:, 3:N_CHANNELS] = covariates[o - context:o]
+            ctx[:, N_CHANNELS:] = extra[o - context:o]
             ctx_rows.append(ctx)
-            fut_rows.append(covariates[o:o + horizon])
+            fut = covariates[o:o + horizon]
+            if future_covariates and n_covariates:
+                fut = np.concatenate([fut, extra[o:o + horizon]], axis=1)
+            fut_rows.append(fut.astype("float32"))
             future = np.full(horizon, np.nan)
             seen = np.zeros(horizon, dtype=bool)
             avail = s.values[o:o + horizon]
             future[:len(avail)] = avail
             seen[:len(avail)] = s.observed[o:o + horizon]
+            base = np.full(horizon, level)
+            if target == "seasonal_naive":
+                base = seasonal_naive(s.values[:o], s.season, horizon)
             if with_targets:
-                y_rows.append(((future - level) / scale).astype("float32"))
+                y_rows.append(((future - base) / scale).astype("float32"))
             for key, value in (("series", index), ("origin", o), ("level", level),
+                               ("base", base),
                                ("scale", scale), ("actual", future), ("observed", seen)):
                 meta[key].append(value)
-    n_ch = N_CHANNELS
+    n_ch = N_CHANNELS + n_covariates
+    n_fut = len(CALENDAR) + (n_covariates if future_covariates else 0)
     x = {
         "context": np.stack(ctx_rows) if ctx_rows else np.zeros((0, context, n_ch), "float32"),
-        "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, len(CALENDAR)),
-                                                                "float32"),
+        "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, n_fut), "float32"),
     }
     y = None
     if with_targets:
@@ -190,7 +239,15 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
     return x, y, arrays
 
 
-def to_original(y_scaled: np.ndarray, level: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Undo the window scaling: (rows, H, ...) model units back to the series' units."""
+def to_original(y_scaled: np.ndarray, base: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Undo the window scaling: (rows, H, ...) model units back to the series' units.
+
+    `base` is one level per row, or one value per row and horizon step (`meta['base']`).
+    """
     shape = (-1,) + (1,) * (y_scaled.ndim - 1)
-    return y_scaled * scale.reshape(shape) + level.reshape(shape)
+    base = np.asarray(base, dtype="float64")
+    if base.ndim == 1:
+        base = base.reshape(shape)
+    else:
+        base = base.reshape(base.shape + (1,) * (y_scaled.ndim - base.ndim))
+    return y_scaled * scale.reshape(shape) + base

@@ -115,6 +115,36 @@ class MonotoneQuantiles(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class StackTowers(keras.layers.Layer):
+    """K (batch, H, Q) forecasts as one (batch, K, H, Q) tensor."""
+
+    def call(self, inputs: Any) -> Any:
+        return ops.stack(inputs, axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        first = tuple(input_shape[0])
+        return (first[0], len(input_shape)) + first[1:]
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TowerMedian(keras.layers.Layer):
+    """An ensemble of K towers, (batch, K, H, Q): each tower as is in training (so each
+    is fit on its own loss, from its own initialisation), their median everywhere else.
+
+    Outside training every tower's slot holds the median, so the shape stays the same
+    and validation (early stopping) scores the ensemble's forecast.
+    """
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if training:
+            return inputs
+        k = inputs.shape[1]
+        middle = ops.sort(inputs, axis=1)
+        median = (middle[:, (k - 1) // 2] + middle[:, k // 2]) / 2.0
+        return ops.repeat(ops.expand_dims(median, 1), k, axis=1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class IntervalCalibration(keras.layers.Layer):
     """Adds a per-step offset to each quantile (set after training by CQR); keeps order."""
 
@@ -123,7 +153,8 @@ class IntervalCalibration(keras.layers.Layer):
         self.quantiles = [float(q) for q in quantiles]
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        self.offset = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros",
+        # per horizon step and quantile; shared by the towers of an ensemble
+        self.offset = self.add_weight(shape=tuple(input_shape[-2:]), initializer="zeros",
                                       trainable=False, name="offset")
 
     def call(self, inputs: Any) -> Any:
@@ -181,7 +212,8 @@ class QuantileForecaster(keras.Model):
         if not ys:
             return
         y_true = np.concatenate([np.asarray(y) for y in ys])
-        y_pred = np.concatenate([np.asarray(self.predict_on_batch(x)) for x in xs])
+        y_pred = point_forecasts(np.concatenate([np.asarray(self.predict_on_batch(x))
+                                                 for x in xs]))
         layer.offset.assign(conformal_offsets(y_true, y_pred, layer.quantiles))
 
 
@@ -196,35 +228,65 @@ class PinballLoss(keras.losses.Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         q = ops.convert_to_tensor(self.quantiles, dtype=y_pred.dtype)
-        error = ops.expand_dims(ops.cast(y_true, y_pred.dtype), -1) - y_pred
+        y = ops.expand_dims(ops.cast(y_true, y_pred.dtype), -1)
+        if len(y_pred.shape) == 4:  # (batch, towers, H, Q): every tower on its own loss
+            y = ops.expand_dims(y, 1)
+        error = y - y_pred
         loss = ops.maximum(q * error, (q - 1.0) * error)
-        return ops.mean(loss, axis=(-2, -1))
+        return ops.mean(loss, axis=tuple(range(1, len(y_pred.shape))))
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction, "quantiles": self.quantiles}
 
 
-def build_tcn(context: int, channels: int, horizon: int, n_calendar: int,
+def point_forecasts(y_pred: np.ndarray) -> np.ndarray:
+    """(rows, H, Q) forecasts from a model's output, one tower's slot of an ensemble's."""
+    y_pred = np.asarray(y_pred)
+    return y_pred[:, 0] if y_pred.ndim == 4 else y_pred
+
+
+def _tower(past: Any, future: Any, horizon: int, n_quantiles: int, model_cfg: dict[str, Any],
+           suffix: str = "") -> Any:
+    """One TCN encoder and direct multi-horizon head: (batch, H, Q) monotone quantiles."""
+    x = past
+    for d in model_cfg["dilations"]:
+        x = TCNBlock(int(model_cfg["filters"]), int(model_cfg["kernel_size"]), int(d),
+                     float(model_cfg["dropout"]), bool(model_cfg["gated"]),
+                     name=f"tcn_d{d}{suffix}")(x)
+    encoded = LastStep(name=f"last_step{suffix}")(x)
+    joined = keras.layers.Concatenate(name=f"with_future{suffix}")(
+        [encoded, keras.layers.Flatten(name=f"future_flat{suffix}")(future)])
+    hidden = keras.layers.Dense(int(model_cfg["hidden"]), activation="relu",
+                                name=f"head{suffix}")(joined)
+    raw = keras.layers.Dense(horizon * n_quantiles, name=f"quantiles_raw{suffix}")(hidden)
+    raw = keras.layers.Reshape((horizon, n_quantiles), name=f"per_step{suffix}")(raw)
+    return MonotoneQuantiles(name=f"quantiles{suffix}")(raw)
+
+
+def build_tcn(context: int, channels: int, horizon: int, n_future: int,
               model_cfg: dict[str, Any]) -> keras.Model:
-    """A compiled TCN forecaster: inputs 'context' (C, channels) and 'future' (H, calendar)."""
+    """A compiled TCN forecaster: inputs 'context' (C, channels) and 'future' (H, n_future).
+
+    With ``model.ensemble`` K > 1, K towers from different initialisations, each trained
+    on its own pinball loss, forecast together by their median (`TowerMedian`); the
+    output is then (batch, K, H, Q), every slot the median outside training.
+    """
     kernel = int(model_cfg["kernel_size"])
     dilations = [int(d) for d in model_cfg["dilations"]]
     check_receptive_field(context, kernel, dilations)
     quantiles = [float(q) for q in model_cfg["quantiles"]]
+    towers = int(model_cfg.get("ensemble", 1))
+    if towers < 1:
+        raise ConfigError(f"model.ensemble must be at least 1, got {towers}")
     past = keras.Input((context, channels), name="context")
-    future = keras.Input((horizon, n_calendar), name="future")
-    x = past
-    for d in dilations:
-        x = TCNBlock(int(model_cfg["filters"]), kernel, d, float(model_cfg["dropout"]),
-                     bool(model_cfg["gated"]), name=f"tcn_d{d}")(x)
-    encoded = LastStep(name="last_step")(x)
-    joined = keras.layers.Concatenate(name="with_future")(
-        [encoded, keras.layers.Flatten(name="future_flat")(future)])
-    hidden = keras.layers.Dense(int(model_cfg["hidden"]), activation="relu",
-                                name="head")(joined)
-    raw = keras.layers.Dense(horizon * len(quantiles), name="quantiles_raw")(hidden)
-    raw = keras.layers.Reshape((horizon, len(quantiles)), name="per_step")(raw)
-    outputs = MonotoneQuantiles(name="quantiles")(raw)
+    future = keras.Input((horizon, n_future), name="future")
+    if towers == 1:
+        outputs = _tower(past, future, horizon, len(quantiles), model_cfg)
+    else:
+        stacked = StackTowers(name="towers")(
+            [_tower(past, future, horizon, len(quantiles), model_cfg, f"_t{k}")
+             for k in range(towers)])
+        outputs = TowerMedian(name="ensemble")(stacked)
     if model_cfg["calibrate"]:
         outputs = IntervalCalibration(quantiles, name="interval_calibration")(outputs)
     model_class = QuantileForecaster if model_cfg["calibrate"] else keras.Model

@@ -26,7 +26,7 @@ from cnnsuite import (
 
 from . import data, features, metrics, plots
 from .data import Series
-from .model import build_tcn, check_receptive_field
+from .model import build_tcn, check_receptive_field, point_forecasts
 
 
 def _cut(config: Config) -> tuple[int, int, int, int, int, int]:
@@ -40,6 +40,12 @@ def _cut(config: Config) -> tuple[int, int, int, int, int, int]:
     if min(context, horizon, n_test, stride, val_stride) < 1 or n_val < 0:
         raise ConfigError("features.context, features.horizon, split.origins, split.stride "
                           "and split.val_stride must be positive, split.val_origins >= 0")
+    if config["features"]["target"] not in ("level", "seasonal_naive"):
+        raise ConfigError("features.target must be 'level' or 'seasonal_naive', got "
+                          f"{config['features']['target']!r}")
+    if config["features"]["scale"] not in ("step", "season"):
+        raise ConfigError("features.scale must be 'step' or 'season', got "
+                          f"{config['features']['scale']!r}")
     if config["features"]["anchor"] not in ("last", "mean", "season"):
         raise ConfigError("features.anchor must be 'last', 'mean' or 'season', got "
                           f"{config['features']['anchor']!r}")
@@ -92,13 +98,22 @@ class ForecastPlugin(Plugin):
                 for name, items in parts.items()}
 
     def fit_state(self, train: Examples, config: Config) -> State:
+        scale_by = str(config["features"]["scale"])
         return {
-            "scales": {s.id: features.series_scale(s.values, s.observed) for s in train.items},
+            "scales": {s.id: features.series_scale(s.values, s.observed,
+                                                   features.scale_lag(s, scale_by))
+                       for s in train.items},
+            "scale_by": scale_by,
+            "target": str(config["features"]["target"]),
             "context": int(config["features"]["context"]),
             "horizon": int(config["features"]["horizon"]),
             "anchor": str(config["features"]["anchor"]),
             "quantiles": [float(q) for q in config["model"]["quantiles"]],
             "calendar": list(features.CALENDAR),
+            "covariates": list(train.items[0].covariate_names) if train.items else [],
+            "future_covariates": bool(config["data"]["future_covariates"]),
+            "covariate_stats": {s.id: [v.tolist() for v in features.covariate_stats(s, len(s))]
+                                for s in train.items},
         }
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
@@ -106,14 +121,20 @@ class ForecastPlugin(Plugin):
         x, y, meta = features.make_windows(_with_origins(examples, config), state["scales"],
                                            int(state["context"]), int(state["horizon"]),
                                            with_targets=not predicting,
-                                           anchor=str(state["anchor"]))
+                                           anchor=str(state["anchor"]),
+                                           scale_by=str(state.get("scale_by", "step")),
+                                           cov_stats=state.get("covariate_stats"),
+                                           n_covariates=len(state.get("covariates", [])),
+                                           future_covariates=bool(
+                                               state.get("future_covariates", True)),
+                                           target=str(state.get("target", "level")))
         return Features(x=x, y=y, meta=meta)
 
     def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
         assert isinstance(features_.x, dict)
         _, context, channels = features_.x["context"].shape
-        return build_tcn(context, channels, int(state["horizon"]), len(state["calendar"]),
-                         config["model"])
+        return build_tcn(context, channels, int(state["horizon"]),
+                         int(features_.x["future"].shape[-1]), config["model"])
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
@@ -135,7 +156,8 @@ class ForecastPlugin(Plugin):
         return jitter
 
     def _forecasts(self, y_pred: Any, meta: dict[str, Any]) -> np.ndarray:
-        return features.to_original(np.asarray(y_pred, dtype="float64"), meta["level"],
+        return features.to_original(point_forecasts(y_pred).astype("float64"),
+                                    meta["base"] if "base" in meta else meta["level"],
                                     meta["scale"])
 
     def evaluate(self, y_pred: Any, features_: Features, examples: Examples, state: State,
@@ -188,16 +210,25 @@ class ForecastPlugin(Plugin):
                 rejected.append(Rejected(name, "no such file; give CSV files of series",
                                          "predict"))
                 continue
+            covariates = list(state.get("covariates", []))
             try:
-                got, dropped = data.read_csv(path, freq, int(config["data"]["max_gap"]))
+                got, dropped = data.read_csv(path, freq, int(config["data"]["max_gap"]),
+                                             covariates)
             except BadInputError as exc:
                 rejected.append(Rejected(name, str(exc), "predict"))
                 continue
             rejected += dropped
+            future_needed = horizon if covariates and state.get("future_covariates") else 0
             for s in got:
+                known = 0 if s.covariates is None else len(s.covariates) - len(s)
                 if len(s) < context:
                     rejected.append(Rejected(s.id, f"too short: {len(s)} steps, the model "
                                              f"needs {context} (features.context)", name))
+                elif known < future_needed:
+                    rejected.append(Rejected(
+                        s.id, f"the model needs the covariates {covariates} for the "
+                        f"{future_needed} steps after the last value (rows with an empty "
+                        f"value), found {known}", name))
                 else:
                     items.append(replace(s, origins=[len(s)]))
         return Examples(items=items, ids=[s.id for s in items], task="regression",
@@ -232,6 +263,50 @@ class ForecastPlugin(Plugin):
                                                            strict=True)})
                 rows.append(record)
         self._write_csv(rows, names, examples, config)
+        return rows
+
+    def explain(self, model: keras.Model, features_: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        """For each series, how each past step and channel of its context moved the forecast
+        (the median of step ``explain.step``, or with 0 the sum of the horizon's medians)."""
+        from . import explain
+
+        horizon = int(state["horizon"])
+        step = int(config.get("explain", {}).get("step", 0))
+        if not 0 <= step <= horizon:
+            raise ConfigError(f"explain.step must be 0 (the sum over the horizon) or a step "
+                              f"from 1 to {horizon}, got {step}")
+        target = step - 1 if step else horizon
+        median = [float(q) for q in state["quantiles"]].index(0.5)
+        meta = features_.meta
+        contexts, futures = features_.x["context"], features_.x["future"]
+        forecasts = self._forecasts(model.predict(features_.x, verbose=0), meta)
+        names = explain.channel_names(list(state.get("covariates", [])))
+        what = f"the median of step {step}" if step else f"the sum of the {horizon} medians"
+        rows: list[dict[str, Any]] = []
+        context = int(state["context"])
+        for row, index in enumerate(meta["series"]):
+            s = examples.items[int(index)]
+            origin = int(meta["origin"][row])
+            attribution = explain.window_attribution(model, np.asarray(contexts[row]),
+                                                     np.asarray(futures[row]), median,
+                                                     target, method)
+            stamps = [t.date().isoformat() if t.normalize() == t else t.isoformat()
+                      for t in s.timestamps()[origin - context:origin]]
+            stem = f"{row:03d}-{''.join(c if c.isalnum() else '_' for c in s.id)}"
+            npy = out_dir / f"{stem}.npy"
+            np.save(npy, attribution)
+            png = explain.explanation_png(
+                out_dir / f"{stem}.png", s.values[origin - context:origin], forecasts[row],
+                attribution, names, target,
+                f"{s.id}: {method} of {what} over the last {context} steps")
+            prediction = forecasts[row, target if step else slice(None), median]
+            rows.append({"input": s.id,
+                         "prediction": f"{what}: {float(np.sum(prediction)):.4g}",
+                         "png": str(png), "npy": str(npy),
+                         "channels": names,
+                         "top": explain.top_lags(attribution, stamps)})
         return rows
 
     def _write_csv(self, rows: list[dict[str, Any]], names: list[str], examples: Examples,

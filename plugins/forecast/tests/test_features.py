@@ -123,3 +123,38 @@ def test_max_windows_spaces_training_origins_ending_at_the_latest() -> None:
                          stride=5, n_val=0, max_windows=4)
     assert parts["train"][0].origins == [30, 50, 70, 90]
     assert parts["test"][0].origins == [95]
+
+
+def test_seasonal_scale_is_the_mase_denominator() -> None:
+    values = np.array([1.0, 2.0, 3.0, 2.0, 4.0, 5.0])
+    observed = np.ones(6, bool)
+    assert series_scale(values, observed, lag=3) == pytest.approx(
+        seasonal_denominator(values, observed, 3))
+
+
+def test_targets_as_corrections_to_seasonal_naive() -> None:
+    s = _series([1, 5, 2, 6, 3, 7, 4, 8, 5, 9])
+    s.season = 2
+    s.origins = [6]
+    x, y, meta = make_windows([s], {"s": 1.0}, context=4, horizon=3,
+                              target="seasonal_naive")
+    np.testing.assert_allclose(meta["base"][0], [3, 7, 3])  # the last season, repeated
+    np.testing.assert_allclose(y[0], [1, 1, 2])  # 4 - 3, 8 - 7, 5 - 3
+    np.testing.assert_allclose(to_original(y[:, :, None], meta["base"], meta["scale"])[0, :, 0],
+                               [4, 8, 5])
+
+
+def test_covariates_become_standardised_channels_and_future_inputs() -> None:
+    s = _series(list(range(10)))
+    s.covariates = np.arange(12, dtype=float)[:, None] * 2.0  # two steps known ahead
+    s.covariate_names = ("price",)
+    s.origins = [6]
+    stats = {"s": [[5.0], [2.0]]}
+    x, _, _ = make_windows([s], {"s": 1.0}, context=4, horizon=2, cov_stats=stats,
+                           n_covariates=1)
+    assert x["context"].shape == (1, 4, 10) and x["future"].shape == (1, 2, 7)
+    np.testing.assert_allclose(x["context"][0, :, -1], [-0.5, 0.5, 1.5, 2.5])  # (2t - 5) / 2, t = 2..5
+    np.testing.assert_allclose(x["future"][0, :, -1], [3.5, 4.5])
+    past_only, _, _ = make_windows([s], {"s": 1.0}, context=4, horizon=2, cov_stats=stats,
+                                   n_covariates=1, future_covariates=False)
+    assert past_only["future"].shape == (1, 2, 6)

@@ -113,3 +113,26 @@ def test_calibrated_model_covers_validation_and_reloads(tmp_path: Path) -> None:
     model.save(tmp_path / "m.keras")
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(again.predict(x, verbose=0), pred, atol=1e-6)
+
+
+def test_an_ensemble_trains_each_tower_and_forecasts_their_median(tmp_path: Path) -> None:
+    model = build_tcn(16, 8, 4, 6, {**MODEL_CFG, "ensemble": 3, "calibrate": True})
+    rng = np.random.default_rng(5)
+    x = {"context": rng.normal(size=(64, 16, 8)).astype("float32"),
+         "future": rng.normal(size=(64, 4, 6)).astype("float32")}
+    y = rng.normal(size=(64, 4)).astype("float32")
+    towers = model.get_layer("towers").output
+    stacked = np.asarray(keras.Model(model.inputs, towers).predict(x, verbose=0))
+    assert stacked.shape == (64, 3, 4, 3)
+    assert not np.allclose(stacked[:, 0], stacked[:, 1])  # towers start apart
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    pred = model.predict(x, verbose=0)
+    assert pred.shape == (64, 3, 4, 3)
+    np.testing.assert_allclose(pred[:, 0], pred[:, 2])  # every slot holds the median
+    # the loss of a stack is the mean of each tower's own pinball loss
+    loss = PinballLoss([0.1, 0.5, 0.9])
+    each = np.mean([float(loss(y, stacked[:, k])) for k in range(3)])
+    assert float(loss(y, stacked)) == pytest.approx(each, rel=1e-5)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(again.predict(x, verbose=0), pred, atol=1e-5)

@@ -1,0 +1,160 @@
+"""Explanations of forecasts: which past steps (and channels) of the context moved a forecast.
+
+The forecaster reads two inputs (the context window and the future covariates), and some
+context channels (the observed flag, the calendar) are not evidence a person weighs. So
+each window is explained through a small wrapper model whose only input is the window's
+*attributable* channels (the scaled value, its one-step change, the covariates); the
+other channels and the future inputs are fixed to the window's own. The wrapper's
+outputs are the median forecast of every horizon step and their sum, and the host's
+methods (`cnnsuite.explain`) attribute one of them:
+
+- integrated gradients from the baseline "a flat series at the window's level" (zero
+  value and change, covariates at their series mean: all zeros in the model's units);
+- occlusion of time segments (all attributable channels set to that baseline).
+
+Grad-CAM is not offered: the multi-horizon head reads only the last step of the last
+convolution, so its gradients give no map over the window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+import matplotlib
+import numpy as np
+from keras import ops
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from cnnsuite import explain as methods  # noqa: E402
+
+from .features import N_CHANNELS  # noqa: E402
+from .model import point_forecasts  # noqa: E402
+
+
+def attributable_channels(n_channels: int) -> list[int]:
+    """Context channels explained: value, change and every covariate."""
+    return [0, 1, *range(N_CHANNELS, n_channels)]
+
+
+def channel_names(covariates: list[str]) -> list[str]:
+    """Names of the attributable channels, in order."""
+    return ["value", "change", *covariates]
+
+
+class _FixedWindow(keras.layers.Layer):
+    """The forecaster with one window's fixed channels and future: attributable channels in,
+    (batch, H + 1) medians of each step and their sum out."""
+
+    def __init__(self, model: Any, context: np.ndarray, future: np.ndarray, median: int,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.forecaster = model
+        self.context = ops.convert_to_tensor(context[None].astype("float32"))
+        self.future = ops.convert_to_tensor(future[None].astype("float32"))
+        self.keep = attributable_channels(context.shape[-1])
+        fixed = np.ones(context.shape[-1], dtype="float32")
+        fixed[self.keep] = 0.0
+        self.fixed = ops.convert_to_tensor(fixed)
+        # scatter matrix: attributable channels back to their places among all channels
+        scatter = np.zeros((len(self.keep), context.shape[-1]), dtype="float32")
+        scatter[np.arange(len(self.keep)), self.keep] = 1.0
+        self.scatter = ops.convert_to_tensor(scatter)
+        self.median = int(median)
+
+    def call(self, inputs: Any) -> Any:
+        n = ops.shape(inputs)[0]
+        full = ops.matmul(inputs, self.scatter) + self.context * self.fixed
+        future = ops.repeat(self.future, n, axis=0)
+        out = self.forecaster({"context": full, "future": future}, training=False)
+        if len(out.shape) == 4:  # an ensemble: every slot holds the median of the towers
+            out = out[:, 0]
+        medians = out[:, :, self.median]
+        return ops.concatenate([medians, ops.sum(medians, axis=1, keepdims=True)], axis=1)
+
+
+def wrapper(model: Any, context: np.ndarray, future: np.ndarray, median: int) -> keras.Model:
+    """A one-input model over `context`'s attributable channels (see `_FixedWindow`)."""
+    steps = context.shape[0]
+    inputs = keras.Input((steps, len(attributable_channels(context.shape[-1]))))
+    return keras.Model(inputs, _FixedWindow(model, context, future, median)(inputs))
+
+
+def window_attribution(model: Any, context: np.ndarray, future: np.ndarray, median: int,
+                       target: int, method: str) -> np.ndarray:
+    """(steps, attributable channels) attribution of output `target` (a step, or H: sum)."""
+    if method == "gradcam":
+        from cnnsuite import UsageError
+
+        raise UsageError("forecast explains with --method integrated-gradients or occlusion: "
+                         "its head reads only the last step of the last convolution, so "
+                         "Grad-CAM has no map over the window")
+    net = wrapper(model, context, future, median)
+    x = context[None, :, attributable_channels(context.shape[-1])].astype("float32")
+    goal = np.array([target])
+    if method == "integrated-gradients":
+        return np.asarray(methods.integrated_gradients(net, x, goal)[0])
+    width = max(1, context.shape[0] // 32)
+    per_step = np.asarray(methods.occlusion(net, x, goal, window=(width,),
+                                            stride=(width,))[0])
+    # occlusion gives one number per step: spread it over the channels it blanked
+    return np.repeat(per_step[:, None] / x.shape[-1], x.shape[-1], axis=1)
+
+
+def top_lags(attribution: np.ndarray, stamps: list[str], count: int = 5
+             ) -> list[dict[str, Any]]:
+    """The `count` past steps with the largest share of |attribution| (lag 1: the last)."""
+    magnitude = np.abs(attribution).sum(axis=1)
+    total = float(magnitude.sum()) or 1.0
+    steps = len(magnitude)
+    order = np.argsort(magnitude)[::-1][:count]
+    return [{"part": f"lag {steps - int(i)} ({stamps[int(i)]})",
+             "share": round(float(magnitude[i]) / total, 4)} for i in order]
+
+
+def lag_shares(attribution: np.ndarray) -> np.ndarray:
+    """Share of |attribution| per lag: index 0 is lag 1 (the last context step)."""
+    magnitude = np.abs(attribution).sum(axis=1)[::-1]
+    return magnitude / (magnitude.sum() or 1.0)
+
+
+def explanation_png(path: Path, history: np.ndarray, forecast: np.ndarray,
+                    attribution: np.ndarray, names: list[str], target: int, title: str
+                    ) -> Path:
+    """The context and its forecast (median, interval) over one heat-map row per channel."""
+    steps = len(history)
+    horizon = forecast.shape[0]
+    fig, (top, strip) = plt.subplots(
+        2, 1, figsize=(8, 3.2 + 0.35 * len(names)), sharex=True,
+        gridspec_kw={"height_ratios": [4, max(1, len(names))]})
+    past = np.arange(-steps + 1, 1)
+    ahead = np.arange(1, horizon + 1)
+    top.plot(past, history, color="black", lw=1.0, label="context")
+    top.fill_between(ahead, forecast[:, 0], forecast[:, -1], color="tab:blue", alpha=0.25,
+                     lw=0, label="interval")
+    top.plot(ahead, forecast[:, forecast.shape[1] // 2], color="tab:blue", lw=1.2,
+             label="median")
+    if target < horizon:
+        top.axvline(target + 1, color="tab:red", lw=1.0, ls="--", label="explained step")
+    else:
+        top.axvspan(0.5, horizon + 0.5, color="tab:red", alpha=0.08, label="explained sum")
+    top.set_title(title, fontsize=9)
+    top.legend(fontsize=7, loc="upper left")
+    magnitude = np.abs(attribution).T
+    strip.imshow(magnitude, aspect="auto", cmap="inferno", interpolation="nearest",
+                 extent=(-steps + 0.5, 0.5, len(names), 0))
+    strip.set_yticks(np.arange(len(names)) + 0.5, names, fontsize=7)
+    strip.set_xlim(-steps + 0.5, horizon + 0.5)
+    strip.set_xlabel("step (0: the last observed; forecast after it)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def forecast_of(model: Any, x: dict[str, np.ndarray]) -> np.ndarray:
+    """The model's (rows, H, Q) forecasts in its scaled units."""
+    return point_forecasts(model.predict(x, verbose=0))

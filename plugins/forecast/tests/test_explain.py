@@ -1,0 +1,75 @@
+"""`cnnsuite explain` for forecasts: attributions over the context's lags and channels."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnsuite import UsageError
+from cnnsuite._runner import explain_run, run
+from cnnsuite_forecast.explain import lag_shares
+
+SEASON = 12
+SMALL = ["features.context=36", "features.horizon=3", "model.dilations=[1, 2, 4, 8]",
+         "model.filters=16", "model.hidden=16", "model.dropout=0.0", "train.epochs=30",
+         "train.patience=30", "features.max_windows=0", "model.calibrate=false"]
+
+
+def _seasonal(path: Path, n_series: int, seed: int, length: int = 240) -> Path:
+    """Monthly series repeating a random yearly pattern: only lags of 12 months tell the next
+    value (a pattern with no smooth shape, so the recent steps do not)."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2000-01-01", periods=length, freq="MS")
+    rows = []
+    for k in range(n_series):
+        pattern = rng.normal(0, 1, SEASON)
+        values = 5 + pattern[np.arange(length) % SEASON] + rng.normal(0, 0.05, length)
+        rows += [(f"s{k}", t.date().isoformat(), f"{v:.4f}")
+                 for t, v in zip(months, values, strict=True)]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["series_id", "timestamp", "value"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def seasonal_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("seasonal")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNSUITE_CACHE_DIR", str(root / "cache"))
+        result = run("forecast", data=str(_seasonal(root / "train.csv", 8, 0)),
+                     out=root / "runs", overrides=SMALL, seed=0)
+    assert result.metrics["mase"] < 0.5  # it has learnt the pattern
+    return result.run_dir
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["integrated-gradients", "occlusion"])
+def test_a_seasonal_forecast_rests_on_the_lags_one_season_back(seasonal_run: Path,
+                                                                tmp_path: Path,
+                                                                method: str) -> None:
+    new = _seasonal(tmp_path / "new.csv", 3, 1, length=120)
+    rows, rejected, out = explain_run(seasonal_run, [str(new)], method, tmp_path / "x",
+                                      overrides=["explain.step=1"])
+    assert not rejected and [r["input"] for r in rows] == ["s0", "s1", "s2"]
+    for row in rows:
+        assert Path(row["png"]).stat().st_size > 0
+        attribution = np.load(row["npy"])
+        assert attribution.shape == (36, 2)
+        shares = lag_shares(attribution)
+        # step 1 repeats lags 12, 24 and 36; the 33 other lags carry little
+        assert shares[[11, 23, 35]].sum() > 0.6, shares.round(2)
+        assert row["top"][0]["part"].split()[1] in ("12", "24", "36")
+
+
+@pytest.mark.slow
+def test_gradcam_is_refused_with_the_methods_that_work(seasonal_run: Path,
+                                                       tmp_path: Path) -> None:
+    new = _seasonal(tmp_path / "new.csv", 1, 1, length=120)
+    with pytest.raises(UsageError, match="integrated-gradients or occlusion"):
+        explain_run(seasonal_run, [str(new)], "gradcam", tmp_path / "x")
