@@ -86,8 +86,8 @@ def explanation_png(path: Path, tokens: Sequence[str], scores: np.ndarray, title
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     cmap = colormaps["coolwarm"]
     lines = max(1, -(-len(tokens) // per_line))
-    fig = plt.figure(figsize=(10, 1.3 + 0.45 * lines))
-    ax = fig.add_axes((0.02, 0.3, 0.96, 0.5))
+    fig = plt.figure(figsize=(10, 1.6 + 0.45 * lines))
+    ax = fig.add_axes((0.02, 0.42, 0.96, 0.42))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -103,7 +103,7 @@ def explanation_png(path: Path, tokens: Sequence[str], scores: np.ndarray, title
         x += width + 0.012
     ax.set_ylim(-line - 0.6, 0.6)
     fig.suptitle(title, fontsize=10)
-    bar_ax = fig.add_axes((0.3, 0.08, 0.4, 0.06))
+    bar_ax = fig.add_axes((0.3, 0.2, 0.4, 0.05))
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=bar_ax,
                        orientation="horizontal")
     bar.set_label("attribution (against  ·  for the class)", fontsize=8)

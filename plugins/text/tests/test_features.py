@@ -71,3 +71,49 @@ def test_sentencepiece_model_round_trips_through_tensorflow_text() -> None:
     pieces = [vocab[i] for i in ids[0, : lengths[0]]]
     assert "".join(pieces).replace("\u2581", " ").strip() == "the film is good ."
     assert 0 not in ids[0, : lengths[0]]
+
+
+def _kim_clean_str(string: str) -> str:
+    """Kim's (2014) clean_str, from his code (process_data.py), as the reference."""
+    import re
+
+    string = re.sub(r"[^A-Za-z0-9(),!?\'\`]", " ", string)
+    string = re.sub(r"\'s", " \'s", string)
+    string = re.sub(r"\'ve", " \'ve", string)
+    string = re.sub(r"n\'t", " n\'t", string)
+    string = re.sub(r"\'re", " \'re", string)
+    string = re.sub(r"\'d", " \'d", string)
+    string = re.sub(r"\'ll", " \'ll", string)
+    string = re.sub(r",", " , ", string)
+    string = re.sub(r"!", " ! ", string)
+    string = re.sub(r"\(", " ( ", string)
+    string = re.sub(r"\)", " ) ", string)
+    string = re.sub(r"\?", " ? ", string)
+    string = re.sub(r"\s{2,}", " ", string)
+    return string.strip().lower()
+
+
+def test_kim_words_match_kims_clean_str() -> None:
+    sentences = ["It's a \"great\" film, isn't it?! (Really.)",
+                 "the characters don't ring true ; they've seen it -- all .",
+                 "what's the 2nd-largest city in the u.s. ?",
+                 "we'll see what you'd say , wouldn't you !"]
+    got = features.kim_words(sentences)
+    assert got == [_kim_clean_str(s).split(" ") for s in sentences]
+    assert got[0] == ["it", "'s", "a", "great", "film", ",", "is", "n't", "it", "?", "!",
+                      "(", "really", ")"]
+
+
+def test_kim_words_keep_letters_of_every_script() -> None:
+    assert features.kim_words(["Ça m'a plu, l'été — vraiment"]) == [
+        ["ça", "m'a", "plu", ",", "l'été", "vraiment"]]  # the apostrophe stays, as Kim's
+
+
+def test_word_vocab_has_every_training_word_and_unseen_words_are_unk() -> None:
+    sentences = ["a fine film , is n't it", "a dull film"]
+    vocab = features.learn_vocab_from_sentences(sentences, 100, 1, True, True, words=True)
+    assert vocab[:4] == ["[PAD]", "[UNK]", "a", "film"]  # the most frequent first
+    assert set(vocab[2:]) == {"a", "fine", "film", ",", "is", "n't", "it", "dull"}
+    ids, lengths = features.token_ids(["A fine, films isn't"], vocab, 10, words=True)
+    assert [vocab[i] for i in ids[0, :lengths[0]]] == ["a", "fine", ",", "[UNK]", "is",
+                                                       "n't"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from cnnsuite_text.model import SentenceConvolutions, build_kim_cnn
 
@@ -13,9 +14,10 @@ CFG = {"embedding_dim": 16, "widths": [3, 4, 5], "filters": 8, "dropout": 0.5,
        "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001, "static": False}
 
 
-def test_padding_does_not_change_the_prediction() -> None:
+@pytest.mark.parametrize("wide", [False, True])
+def test_padding_does_not_change_the_prediction(wide: bool) -> None:
     keras.utils.set_random_seed(0)
-    model = build_kim_cnn(50, 3, CFG)
+    model = build_kim_cnn(50, 3, {**CFG, "wide": wide})
     ids = np.array([[5, 6, 7, 0, 0]], dtype="int32")
     longer = np.pad(ids, ((0, 0), (0, 20)))
     np.testing.assert_allclose(model.predict(ids, verbose=0), model.predict(longer, verbose=0),
@@ -26,6 +28,28 @@ def test_pooled_features_have_one_value_per_map() -> None:
     layer = SentenceConvolutions([2, 3], 4)
     out = layer(np.random.default_rng(0).normal(size=(2, 7, 5)).astype("float32"))
     assert tuple(out.shape) == (2, 8)
+
+
+def test_wide_windows_hang_over_the_start() -> None:
+    """Kim's padding: width - 1 zeros before the sentence too, so a width-3 filter sees the
+    first token in 3 positions (windows -2..0, -1..1, 0..2) and no window is all padding."""
+    layer = SentenceConvolutions([3], 1, activation="linear", wide=True)
+    x = np.zeros((1, 4, 1), dtype="float32")
+    x[0, 0, 0] = 1.0  # only the first token is non-zero
+    layer.build(x.shape)
+    layer.kernels[0].assign(np.array([[[1.0]], [[10.0]], [[100.0]]], dtype="float32"))
+    mask = np.array([[True, True, False, False]])
+    (maps,) = layer.feature_maps(x, mask)
+    values = np.asarray(maps)[0, :, 0]
+    # windows 0..2 hold token 0 at offsets 2, 1, 0; window 3 holds token 1; the rest is
+    # past the end of the two-token sentence
+    np.testing.assert_allclose(values[:4], [100.0, 10.0, 1.0, 0.0])
+    assert np.all(values[4:] < -1e8)
+    narrow = SentenceConvolutions([3], 1, activation="linear")
+    narrow.build(x.shape)
+    narrow.kernels[0].assign(layer.kernels[0])
+    np.testing.assert_allclose(np.asarray(narrow.feature_maps(x, mask)[0])[0, :2, 0],
+                               [1.0, 0.0])
 
 
 def test_saves_and_reloads_with_safe_mode(tmp_path: Path) -> None:
