@@ -127,7 +127,8 @@ def mesh_explanation(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.nda
         shade = 0.35 + 0.65 * np.abs(normal[order, 2])
         rgb = plt.get_cmap("inferno")(0.15 + 0.85 * face_level[order])[:, :3] * shade[:, None]
         polygons = corners[order][:, :, :2] * np.array([side, 1.0])
-        ax.add_collection(PolyCollection(polygons, facecolors=rgb, edgecolors="none"))
+        ax.add_collection(PolyCollection(polygons, facecolors=rgb, edgecolors=rgb,
+                                         linewidths=0.3))
         ax.autoscale_view()
         ax.set_aspect("equal")
         ax.set_title(SIDES[s], fontsize=9)
