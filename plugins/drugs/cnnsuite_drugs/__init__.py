@@ -12,6 +12,7 @@ manifest = Manifest(
     name="drugs",
     summary="Bioactivity and properties of molecules: RDKit 3D voxel grids into a 3D CNN.",
     plugin="cnnsuite_drugs.plugin:DrugsPlugin",
+    contract="1.1",
     requires=("rdkit",),
     default_config={
         "data": {"smiles_column": "", "target_column": "", "task": "auto", "limit": 0,
@@ -21,7 +22,7 @@ manifest = Manifest(
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
-                  "test_rotations": 4},
+                  "pooling": "flatten", "test_rotations": 4},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 40, "batch_size": 32, "patience": 10},
     },
@@ -56,6 +57,8 @@ manifest = Manifest(
         "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
         "model.norm": "'group' (GroupNormalization) or 'batch' (BatchNormalization) after "
                       "each convolution and the dense layer",
+        "model.pooling": "'flatten' (all positions to the dense layer) or 'global' (mean and "
+                         "max over the grid after the last block)",
         "model.dense": "units of the dense layer",
         "model.dropout": "dropout before and after the dense layer",
         "model.learning_rate": "peak AdamW learning rate (cosine decay)",

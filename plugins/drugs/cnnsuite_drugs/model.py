@@ -180,6 +180,54 @@ def _normalization(kind: str, name: str, width: int) -> keras.layers.Layer:
     raise ValueError(f"model.norm must be 'batch' or 'group', not {kind!r}")
 
 
+def grid_cnn(grid: Any, task: str, model_cfg: dict[str, Any]) -> Any:
+    """The convolutional network from a grid ``(B, G, G, G, C)`` to one output per grid."""
+    norm = str(model_cfg["norm"])
+    pooling = str(model_cfg.get("pooling", "flatten"))
+    if pooling not in ("flatten", "global"):
+        raise ValueError(f"model.pooling must be 'flatten' or 'global', not {pooling!r}")
+    x = grid
+    blocks = list(model_cfg["filters"])
+    for i, filters in enumerate(blocks):
+        x = keras.layers.Conv3D(int(filters), 3, padding="same", use_bias=False,
+                                name=f"block{i + 1}_conv")(x)
+        x = _normalization(norm, f"block{i + 1}_norm", int(filters))(x)
+        x = keras.layers.Activation("relu", name=f"block{i + 1}_relu")(x)
+        last = i == len(blocks) - 1
+        if x.shape[1] >= 2 and not (last and pooling == "global"):
+            x = keras.layers.MaxPooling3D(2, name=f"block{i + 1}_pool")(x)
+    if pooling == "global":
+        # mean and max over the grid: a bag of local 3D environments, like a fingerprint
+        x = keras.layers.Concatenate(name="global_pool")([
+            keras.layers.GlobalAveragePooling3D(name="global_mean")(x),
+            keras.layers.GlobalMaxPooling3D(name="global_max")(x)])
+    else:
+        x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_features")(x)
+    x = keras.layers.Dense(int(model_cfg["dense"]), use_bias=False, name="dense")(x)
+    x = _normalization(norm, "dense_norm", int(model_cfg["dense"]))(x)
+    x = keras.layers.Activation("relu", name="dense_relu")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_dense")(x)
+    if task == "classification":
+        return keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return keras.layers.Dense(1, name="value")(x)
+
+
+def grid_model(model: keras.Model, task: str, model_cfg: dict[str, Any]) -> keras.Model:
+    """A copy of a trained model's network after its grid, taking grids as its input.
+
+    Explanations attribute on the grid; a model of its own (same layer names, weights
+    copied) lets the attribution methods reach any of its layers.
+    """
+    grid_shape = tuple(model.get_layer("voxel_grid").output.shape[1:])
+    grid = keras.Input(grid_shape, name="grid")
+    head = keras.Model(grid, grid_cnn(grid, task, model_cfg), name="grid_cnn")
+    for layer in head.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return head
+
+
 def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, Any],
               features_cfg: dict[str, Any], steps_per_epoch: int, epochs: int,
               seed: int = 0) -> keras.Model:
@@ -187,31 +235,16 @@ def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, A
     atoms_in = keras.Input((max_atoms, 4), name="atoms")
     channels_in = keras.Input((max_atoms, n_channels), name="channels")
     k = int(model_cfg["test_rotations"])
-    norm = str(model_cfg["norm"])
     atoms = RandomRotation3D(float(model_cfg["jitter"]), seed=seed, name="random_rotation")(
         atoms_in)
     atoms, channels = RotationEnsemble(k, name="rotation_ensemble")(atoms, channels_in)
     x = VoxelGrid(float(features_cfg["box"]), float(features_cfg["resolution"]),
                   name="voxel_grid")(atoms, channels)
-    for i, filters in enumerate(model_cfg["filters"]):
-        x = keras.layers.Conv3D(int(filters), 3, padding="same", use_bias=False,
-                                name=f"block{i + 1}_conv")(x)
-        x = _normalization(norm, f"block{i + 1}_norm", int(filters))(x)
-        x = keras.layers.Activation("relu", name=f"block{i + 1}_relu")(x)
-        if x.shape[1] >= 2:
-            x = keras.layers.MaxPooling3D(2, name=f"block{i + 1}_pool")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_features")(x)
-    x = keras.layers.Dense(int(model_cfg["dense"]), use_bias=False, name="dense")(x)
-    x = _normalization(norm, "dense_norm", int(model_cfg["dense"]))(x)
-    x = keras.layers.Activation("relu", name="dense_relu")(x)
-    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_dense")(x)
+    x = grid_cnn(x, task, model_cfg)
     if task == "classification":
-        x = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
         loss: Any = keras.losses.BinaryCrossentropy()
         metrics: list[Any] = [keras.metrics.AUC(name="auc")]
     else:
-        x = keras.layers.Dense(1, name="value")(x)
         loss = keras.losses.MeanSquaredError()
         metrics = [keras.metrics.RootMeanSquaredError(name="rmse")]
     outputs = RotationAverage(k, name="rotation_average")(x)

@@ -9,6 +9,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from rdkit import Chem
 
 from cnnsuite import (
     BadInputError,
@@ -40,6 +41,18 @@ from .features import (
     voxel_grid,
 )
 from .model import build_cnn
+
+
+def _file_stem(text: str) -> str:
+    """A short, file-safe name for an input (a SMILES string or a file name)."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in text.splitlines()[0])
+    return stem[:40] or "molecule"
+
+
+def plugin_predictions(model: keras.Model, features: Features) -> np.ndarray:
+    """The model's raw outputs (one per conformer row)."""
+    assert isinstance(features.x, dict)
+    return np.asarray(model.predict(features.x, batch_size=64, verbose=0))
 
 
 class DrugsPlugin(Plugin):
@@ -196,6 +209,42 @@ class DrugsPlugin(Plugin):
 
     def read_inputs(self, inputs: list[str], state: State, config: Config) -> Examples:
         return data.read_inputs(inputs)
+
+    def explain(self, model: keras.Model, features: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        """Atom attributions of each molecule's prediction, as a similarity map and `.npy`."""
+        from . import explain
+
+        assert isinstance(features.x, dict)
+        owner = np.asarray(features.meta["owner"], dtype=np.int64)
+        kept = list(features.meta["kept"])
+        if "protein" in state:
+            raise BadInputError("explain maps grid attributions onto the atoms of molecules; "
+                                "protein-ligand runs are not supported (run without "
+                                "data.protein to explain ligands alone)")
+        predicted = self.predictions(plugin_predictions(model, features), features, state)
+        weights, on_atoms = explain.molecule_attributions(
+            model, features.x["atoms"], features.x["channels"], owner, len(kept),
+            state["task"], config, method)
+        rows = []
+        for i, index in enumerate(kept):
+            item = examples.items[index]
+            mol = explain.depiction_molecule(item)
+            value = float(predicted[i])
+            label = (f"p(active) = {value:.2f}" if state["task"] == "classification"
+                     else f"predicted {value:.2f}")
+            stem = f"{i:03d}-{_file_stem(examples.ids[index])}"
+            png = explain.similarity_map_png(
+                out_dir / f"{stem}.png", mol, weights[i],
+                f"{Chem.MolToSmiles(mol)}\n{label}; {method}")
+            np.save(out_dir / f"{stem}.npy", weights[i])
+            rows.append({"input": examples.ids[index], "smiles": Chem.MolToSmiles(mol),
+                         "prediction": round(value, 4), "png": str(png),
+                         "npy": str(out_dir / f"{stem}.npy"),
+                         "on_atoms": round(on_atoms[i], 4),
+                         "top": explain.top_atoms(mol, weights[i])})
+        return rows
 
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
