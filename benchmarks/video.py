@@ -48,13 +48,17 @@ def anomaly(out: Path, quick: bool, seed: int) -> list[tuple[str, ...]]:
     result = run("video", out=out, quick=quick, seed=seed, console=QUIET,
                  overrides=["task=anomaly"])
     m = result.metrics
-    kinds = ", ".join(f"{k[8:]} {v:.3f}" for k, v in m.items()
-                      if k.startswith("roc_auc_") and k != "roc_auc_regularity")
-    return [("anomaly, 3D conv autoencoder: frame ROC-AUC", f"{m['roc_auc']:.3f}",
-             f"{m['n_frames']} frames", f"{result.timings['train_s']:.0f} s"),
+    kinds = ", ".join(f"{k} {m['roc_auc_' + k]:.3f}" for k in ("jump", "reversal", "speed")
+                      if f"roc_auc_{k}" in m)
+    return [(f"anomaly, 3D conv autoencoder: frame ROC-AUC ({m['score']} score)",
+             f"{m['roc_auc']:.3f}", f"{m['n_frames']} frames",
+             f"{result.timings['train_s']:.0f} s"),
             ("anomaly: frame PR-AUC", f"{m['pr_auc']:.3f}",
              f"{m['anomalous_frames']} anomalous", ""),
-            ("anomaly: ROC-AUC of per-video regularity (Hasan)",
+            ("anomaly: frame ROC-AUC, reconstruction error (Hasan's e(t))",
+             f"{m['roc_auc_frames_score']:.3f}", "", ""),
+            ("anomaly: frame ROC-AUC, motion error", f"{m['roc_auc_motion_score']:.3f}", "", ""),
+            ("anomaly: ROC-AUC of per-video regularity s(t) (Hasan)",
              f"{m['roc_auc_regularity']:.3f}", "", ""),
             ("anomaly: ROC-AUC by kind (with the normal clips)", kinds, "", "")]
 

@@ -18,7 +18,7 @@ _DEFAULTS: dict[str, Any] = {
                  "step": 1, "stride": 8},
     "model": {"architecture": "c3d", "filters": [8, 16, 32], "dense": 64, "dropout": 0.3,
               "learning_rate": 0.003, "label_smoothing": 0.0},
-    "autoencoder": {"filters": [16, 32, 16], "learning_rate": 0.002},
+    "autoencoder": {"filters": [16, 32, 16], "learning_rate": 0.002, "score": "motion"},
     "split": {"val": 0.1, "test": 0.25},
     "train": {"epochs": 8, "batch_size": 32, "patience": 3},
 }
@@ -52,6 +52,9 @@ _HELP: dict[str, str] = {
     "autoencoder.filters": "filters of the three strided 3D convolutions of the encoder "
                            "(the decoder mirrors them)",
     "autoencoder.learning_rate": "peak Adam learning rate of the autoencoder",
+    "autoencoder.score": "per-frame anomaly score: 'motion' (error of the reconstruction's "
+                         "frame-to-frame change) or 'frames' (reconstruction error, Hasan "
+                         "et al.); both are reported",
 }
 
 try:  # the text-to-video task's own config table, kept in its own module

@@ -2,9 +2,13 @@
 clips only; frames it reconstructs badly are irregular (Hasan et al. 2016).
 
 Videos are cut into sliding windows of `frames` consecutive frames; each frame's anomaly
-score is its reconstruction error (summed squared error) averaged over the windows that
-hold it. The regularity score of Hasan et al., ``s(t) = 1 - (e(t) - min e) / (max e -
-min e)`` with min and max over one video, is reported beside it.
+score is averaged over the windows that hold it. Two scores per frame, from the same
+reconstruction: ``frames``, the reconstruction error (summed squared error, Hasan et
+al.'s e(t)), and ``motion``, the error of the reconstruction's frame-to-frame change
+(`models.motion_errors`), which singles out irregular motion rather than poorly drawn
+appearance. `autoencoder.score` picks the headline one. The regularity score of Hasan et
+al., ``s(t) = 1 - (e(t) - min e) / (max e - min e)`` with min and max over one video,
+is reported beside it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,27 @@ from typing import Any
 import keras
 import numpy as np
 
-from cnnsuite import BadInputError, Config, Examples, Features, Metrics, Rejected, State
+from cnnsuite import (
+    BadInputError,
+    Config,
+    Examples,
+    Features,
+    Metrics,
+    Rejected,
+    State,
+    UsageError,
+)
 
 from . import data, plots
 from .features import sample_clips
-from .models import build_autoencoder, frame_errors
+from .models import build_autoencoder, frame_errors, motion_errors
 from .synthetic import make_anomaly_clips
 from .task import VideoTask
 
-__all__ = ["AnomalyTask", "frame_scores", "generated_anomalies", "regularity"]
+__all__ = ["SCORES", "AnomalyTask", "frame_scores", "generated_anomalies", "regularity"]
+
+#: The per-frame scores, in the order `AnomalyTask.predict` stacks them.
+SCORES = ("frames", "motion")
 
 
 def generated_anomalies(config: Config) -> Examples:
@@ -168,21 +184,27 @@ class AnomalyTask(VideoTask):
 
     def predict(self, model: keras.Model, features: Features, state: State,
                 config: Config) -> np.ndarray:
-        """Per-frame reconstruction errors of each window ``[rows, T]``."""
+        """Per-frame errors of each window ``[rows, T, 2]``: frame error, motion error."""
         assert isinstance(features.x, np.ndarray)
         batch = int(config["train"]["batch_size"])
-        out = [frame_errors(features.x[i:i + batch],
-                            model.predict(features.x[i:i + batch], verbose=0))
-               for i in range(0, len(features), batch)]
-        return np.concatenate(out) if out else np.zeros((0, int(state["frames"])))
+        out = []
+        for i in range(0, len(features), batch):
+            clips = features.x[i:i + batch]
+            recon = model.predict(clips, verbose=0)
+            out.append(np.stack([frame_errors(clips, recon), motion_errors(clips, recon)], -1))
+        return (np.concatenate(out) if out
+                else np.zeros((0, int(state["frames"]), 2), dtype="float32"))
 
-    def _scores(self, y_pred: Any, features: Features) -> list[np.ndarray]:
+    def _scores(self, y_pred: Any, features: Features, score: str) -> list[np.ndarray]:
         errors = np.asarray(y_pred)
         if errors.ndim == 5:  # reconstructions, as from a plain batched model.predict
-            errors = frame_errors(np.asarray(features.x), errors)
+            clips = np.asarray(features.x)
+            errors = np.stack([frame_errors(clips, errors), motion_errors(clips, errors)], -1)
+        if score not in SCORES:
+            raise UsageError(f"autoencoder.score {score!r} is not one of {', '.join(SCORES)}")
         meta = features.meta
-        return frame_scores(errors, np.asarray(meta["owner"]), np.asarray(meta["start"]),
-                            list(meta["lengths"]))
+        return frame_scores(errors[..., SCORES.index(score)], np.asarray(meta["owner"]),
+                            np.asarray(meta["start"]), list(meta["lengths"]))
 
     def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> Metrics:
@@ -190,16 +212,20 @@ class AnomalyTask(VideoTask):
 
         if examples.targets is None:
             raise BadInputError("these videos have no frame labels to evaluate against")
-        scores = self._scores(y_pred, features)
+        score = str(config["autoencoder"]["score"])
+        scores = self._scores(y_pred, features, score)
         labels = np.concatenate([np.asarray(t).ravel() for t in examples.targets])
         flat = np.concatenate(scores)
         per_video = np.concatenate([1.0 - regularity(s) for s in scores])
-        values: dict[str, Any] = {"n_frames": int(len(labels)),
+        values: dict[str, Any] = {"score": score, "n_frames": int(len(labels)),
                                   "anomalous_frames": int(labels.sum())}
         if 0 < labels.sum() < len(labels):
             values.update(roc_auc=float(roc_auc_score(labels, flat)),
                           pr_auc=float(average_precision_score(labels, flat)),
                           roc_auc_regularity=float(roc_auc_score(labels, per_video)))
+            for other in SCORES:
+                values[f"roc_auc_{other}_score"] = float(roc_auc_score(
+                    labels, np.concatenate(self._scores(y_pred, features, other))))
         else:
             raise BadInputError("frame-level ROC-AUC needs both normal and anomalous frames "
                                 f"in the test videos ({int(labels.sum())} of {len(labels)} "
@@ -217,7 +243,7 @@ class AnomalyTask(VideoTask):
               state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
         from cnnsuite.plots import training_curves
 
-        scores = self._scores(y_pred, features)
+        scores = self._scores(y_pred, features, str(config["autoencoder"]["score"]))
         labels = [np.asarray(t).ravel() for t in examples.targets] if (
             examples.targets is not None) else [None] * len(scores)
         # the most anomalous videos, then the most regular one
@@ -235,7 +261,7 @@ class AnomalyTask(VideoTask):
 
     def describe(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> list[dict[str, Any]]:
-        scores = self._scores(y_pred, features)
+        scores = self._scores(y_pred, features, str(config["autoencoder"]["score"]))
         out_dir = Path(config.get("predict", {}).get("out_dir", "") or ".")
         rows = []
         for i, input_id in enumerate(examples.ids):

@@ -37,6 +37,7 @@ __all__ = [
     "build_two_stream",
     "feature_extractor",
     "frame_errors",
+    "motion_errors",
 ]
 
 _PACKAGE = "cnnsuite_video"
@@ -237,3 +238,16 @@ def frame_errors(clips: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
     """Per-frame reconstruction error ``[n, T]``: the summed squared error of each frame."""
     diff = np.asarray(clips, dtype="float32") - np.asarray(reconstructions, dtype="float32")
     return np.sum(diff.reshape(diff.shape[0], diff.shape[1], -1) ** 2, axis=-1)
+
+
+def motion_errors(clips: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
+    """Per-frame motion error ``[n, T]``: how far the reconstruction's frame-to-frame
+    change differs from the clip's, the larger of the frame's incoming and outgoing one."""
+    clips = np.asarray(clips, dtype="float32")
+    diff = np.diff(clips, axis=1) - np.diff(np.asarray(reconstructions, "float32"), axis=1)
+    step = np.sum(diff.reshape(diff.shape[0], diff.shape[1], -1) ** 2, axis=-1)  # [n, T-1]
+    if step.shape[1] == 0:
+        return np.zeros(clips.shape[:2], dtype="float32")
+    incoming = np.concatenate([step[:, :1], step], axis=1)
+    outgoing = np.concatenate([step, step[:, -1:]], axis=1)
+    return np.maximum(incoming, outgoing)
