@@ -24,8 +24,9 @@ _DEFAULTS: dict[str, Any] = {
 }
 _QUICK: dict[str, Any] = {"data": {"n": 180}, "train": {"epochs": 2}}
 _HELP: dict[str, str] = {
-    "task": "'action' (classify the motion of each clip) or 'anomaly' (per-frame anomaly "
-            "scores from a 3D conv autoencoder trained on normal clips)",
+    "task": "'action' (classify the motion of each clip), 'anomaly' (per-frame anomaly "
+            "scores from a 3D conv autoencoder trained on normal clips) or 'text-to-video' "
+            "(clips generated from a caption; the t2v.* keys)",
     "data.n": "generated clips when --data is not given (moving handwritten digits; the test "
               "share uses unseen handwriting)",
     "data.noise": "standard deviation of the Gaussian pixel noise of generated clips",
