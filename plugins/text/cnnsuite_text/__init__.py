@@ -18,11 +18,12 @@ manifest = Manifest(
         "data": {"source": "generated", "n": 3000, "limit": 0, "files": "*", "format": "auto",
                  "encoding": "auto", "fallback_encoding": "cp1252", "text_column": "auto",
                  "label_column": "auto"},
-        "features": {"tokenizer": "wordpiece", "vocab_size": 16000, "min_count": 2,
+        "features": {"tokenizer": "auto", "vocab_size": 16000, "min_count": 2,
+                     "word_vocab_size": 0, "word_min_count": 1,
                      "case_fold": True, "nfkc": True, "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
-                  "static": False, "wide": False},
+                  "static": False, "wide": True},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -56,12 +57,18 @@ manifest = Manifest(
         "data.fallback_encoding": "codec tried when a line is not UTF-8 (cp1252 covers MR)",
         "data.text_column": "text column of CSV/TSV/JSONL ('auto': text, sentence, ...)",
         "data.label_column": "label column of CSV/TSV/JSONL ('auto': label, class, ...)",
-        "features.tokenizer": "'words' (Kim's word split, every training word, unseen ones "
-                              "[UNK]), 'wordpiece' (learned here, FastWordpieceTokenizer) "
-                              "or 'sentencepiece' (a unigram model trained with the "
-                              "sentencepiece package, applied by tensorflow-text)",
-        "features.vocab_size": "WordPiece vocabulary size, learned from the training split",
-        "features.min_count": "a word or piece needs this many occurrences to enter it",
+        "features.tokenizer": "'auto' (words to classify, wordpiece to retrieve), 'words' "
+                              "(Kim's clean_str word split, the training words, unseen ones "
+                              "[UNK]), 'wordpiece' (learned here) or 'sentencepiece' (a "
+                              "unigram model trained with the sentencepiece package); all "
+                              "applied by tensorflow-text tokenizers",
+        "features.vocab_size": "WordPiece / SentencePiece vocabulary size, learned from the "
+                               "training split",
+        "features.min_count": "a WordPiece word or piece needs this many occurrences",
+        "features.word_vocab_size": "'words' tokenizer: keep at most this many words, most "
+                                    "frequent first (0: all, as Kim)",
+        "features.word_min_count": "'words' tokenizer: a word needs this many occurrences in "
+                                   "the training split (Kim: 1)",
         "features.case_fold": "NFKC case folding (tensorflow-text case_fold_utf8)",
         "features.nfkc": "Unicode NFKC normalisation (implied by case_fold)",
         "features.max_tokens": "cut sentences to this many word pieces",

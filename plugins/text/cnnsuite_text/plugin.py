@@ -106,10 +106,15 @@ class TextPlugin(Plugin):
         if settings["kind"] == "sentencepiece":
             settings["model"], vocab = wordpiece.learn_sentencepiece(
                 texts, int(feat["vocab_size"]), bool(feat["case_fold"]), bool(feat["nfkc"]))
+        elif settings["kind"] == "words":
+            vocab = wordpiece.learn_vocab_from_sentences(
+                texts, int(feat["word_vocab_size"]) or sys.maxsize,
+                int(feat["word_min_count"]), bool(feat["case_fold"]), bool(feat["nfkc"]),
+                words=True)
         else:
             vocab = wordpiece.learn_vocab_from_sentences(
                 texts, int(feat["vocab_size"]), int(feat["min_count"]),
-                bool(feat["case_fold"]), bool(feat["nfkc"]), words=settings["kind"] == "words")
+                bool(feat["case_fold"]), bool(feat["nfkc"]))
         return {"vocab": vocab, "tokenizer": settings,
                 "vocab_learn_s": round(time.perf_counter() - tick, 4)}
 
@@ -117,9 +122,11 @@ class TextPlugin(Plugin):
     def _tokenizer_settings(config: Config) -> dict[str, Any]:
         feat = config["features"]
         kind = str(feat["tokenizer"])
+        if kind == "auto":  # Kim's words for sentences; pieces (no unknown words) for CLSM
+            kind = "wordpiece" if _retrieval(config) else "words"
         if kind not in ("words", "wordpiece", "sentencepiece"):
-            raise UsageError(f"features.tokenizer={kind!r}: choose 'words', 'wordpiece' or "
-                             "'sentencepiece'")
+            raise UsageError(f"features.tokenizer={kind!r}: choose 'auto', 'words', "
+                             "'wordpiece' or 'sentencepiece'")
         return {"kind": kind, "case_fold": bool(feat["case_fold"]),
                 "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
                 "min_tokens": max(int(w) for w in config["model"]["widths"]),

@@ -30,6 +30,7 @@ def test_quick_run_learns_negation_and_predicts_raw_sentences(tmp_path: Path) ->
         assert (run_dir / name).exists(), name
     state = json.loads((run_dir / "state.json").read_text())
     assert state["vocab"][:2] == ["[PAD]", "[UNK]"] and state["tokenizer"]["case_fold"]
+    assert state["tokenizer"]["kind"] == "words"  # 'auto': Kim's word split to classify
 
     rows, rejected = predict_run(run_dir, ["The plot is WONDERFUL .", "", "the cast is dull ."])
     assert [r["input"] for r in rows] == ["The plot is WONDERFUL .", "the cast is dull ."]
@@ -41,7 +42,7 @@ def test_quick_run_learns_negation_and_predicts_raw_sentences(tmp_path: Path) ->
     feats = plugin.featurize(plugin.read_inputs(["the plot is wonderful ."], state, {
         "data": {"encoding": "auto", "fallback_encoding": "cp1252"}}), state, {})
     vocab = state["vocab"]
-    assert [vocab[i] for i in feats.x[0] if i] == ["the", "plot", "is", "wonderful", "."]
+    assert [vocab[i] for i in feats.x[0] if i] == ["the", "plot", "is", "wonderful"]
 
 
 @pytest.mark.slow
