@@ -1,0 +1,49 @@
+"""The ``t2v`` config table of ``task=text-to-video`` (light: the manifest imports it).
+
+The task also reads the plugin's shared keys: ``data.n`` (captioned training clips),
+``data.noise``, ``data.distractors``, ``features.frames``, ``features.size``, ``split.val``
+and ``train.*``.
+"""
+
+from typing import Any
+
+__all__ = ["DEFAULTS", "HELP", "QUICK"]
+
+DEFAULTS: dict[str, Any] = {
+    "t2v": {
+        "n_test": 180, "max_tokens": 16, "latent_dim": 16, "text_dim": 64, "width": 8,
+        "beta": 1.0, "free_bits": 0.25, "learning_rate": 0.002, "conditional": True,
+        "sample_seed": 0,
+        "temperature": 1.0, "recogniser_clips": 1800, "recogniser_epochs": 6,
+        "diversity_prompts": 18, "diversity_seeds": 6, "fps": 8,
+    },
+}
+QUICK: dict[str, Any] = {
+    "t2v": {"n_test": 36, "recogniser_clips": 180, "recogniser_epochs": 1,
+            "diversity_prompts": 3, "diversity_seeds": 3},
+}
+HELP: dict[str, str] = {
+    "t2v.n_test": "text-to-video: test clips in each held-out group (new phrasings; new "
+                  "digit-action combinations); data.n is the number of training clips",
+    "t2v.max_tokens": "text-to-video: word pieces per prompt (longer prompts are cut)",
+    "t2v.latent_dim": "text-to-video: size of the latent z (what the prompt leaves open: "
+                      "pose, handwriting, speed)",
+    "t2v.text_dim": "text-to-video: size of the text code from the 1D CNN text encoder",
+    "t2v.width": "text-to-video: base channel count of the 3D encoder and decoder",
+    "t2v.beta": "text-to-video: weight of the KL term of the ELBO (1: the plain VAE)",
+    "t2v.free_bits": "text-to-video: KL nats per latent dimension left unpenalised (free "
+                     "bits), so that the decoder learns to use z",
+    "t2v.learning_rate": "text-to-video: Adam learning rate of the conditional VAE",
+    "t2v.conditional": "text-to-video: condition on the prompt (false: the no-text control)",
+    "t2v.sample_seed": "text-to-video: seed of the latent draws when sampling (same prompt "
+                       "and seed, same clip)",
+    "t2v.temperature": "text-to-video: standard deviation of the latent draws (1: the prior)",
+    "t2v.recogniser_clips": "text-to-video: real clips that train the judging C3D action "
+                            "classifier and 2D digit classifier",
+    "t2v.recogniser_epochs": "text-to-video: epochs of the judging C3D (the digit classifier "
+                             "gets half, at least 2)",
+    "t2v.diversity_prompts": "text-to-video: test prompts sampled under several seeds to "
+                             "measure diversity",
+    "t2v.diversity_seeds": "text-to-video: seeds per diversity prompt",
+    "t2v.fps": "text-to-video: frames per second of the written MP4 and GIF",
+}

@@ -1,0 +1,73 @@
+"""Captioned clips for text-to-video: real moving-digit clips and captions of their truth.
+
+Each item is a dict: the caption, the clip's digit, action and render seed, the
+handwriting pool, and its ``group``:
+
+- ``train``: the (digit, action) pairs outside `captions.heldout_combinations`, captions
+  in training phrasings, handwriting from the train pool (train and validation);
+- ``heldout_phrasing``: the same pairs, captions in held-out phrasings only, new clips
+  from the test handwriting pool;
+- ``heldout_combination``: the held-out pairs (never trained on), in training phrasings,
+  from the test pool.
+
+The split is fixed by the group (``Examples.subset``), so no caption frame or pair that
+is held out leaks into training. Clips are rendered by `synthetic.render_clip` from
+the item, so an item is the whole recipe of its clip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import captions, synthetic
+
+GROUPS = ("train", "heldout_phrasing", "heldout_combination")
+
+
+def captioned_items(n_train: int, n_test: int, seed: int) -> list[dict[str, Any]]:
+    """`n_train` training items and `n_test` of each held-out group, balanced over pairs."""
+    rng = np.random.default_rng([seed, 2015])
+    heldout = captions.heldout_combinations(synthetic.ACTIONS)
+    pairs = [(d, a) for d in range(10) for a in synthetic.ACTIONS]
+    seen = [p for p in pairs if p not in heldout]
+    unseen = sorted(heldout)
+    items: list[dict[str, Any]] = []
+    for group, n, pool, choices, heldout_words in (
+            ("train", n_train, "train", seen, False),
+            ("heldout_phrasing", n_test, "test", seen, True),
+            ("heldout_combination", n_test, "test", unseen, False)):
+        order = np.resize(rng.permutation(len(choices)), n)
+        rng.shuffle(order)
+        for k in order:
+            digit, action = choices[int(k)]
+            items.append({
+                "caption": captions.caption(digit, action, rng, heldout=heldout_words),
+                "digit": int(digit), "action": action, "seed": int(rng.integers(2**31 - 1)),
+                "pool": pool, "group": group,
+            })
+    return items
+
+
+def pose_of(params: dict[str, Any], size: int) -> np.ndarray:
+    """The pose of a clip's middle frame, each part scaled to [-1, 1] by the generator's
+    ranges: centre offset (y, x) within +-8% of the canvas, angle within +-30 degrees,
+    scale within 0.85-1.15."""
+    centre = (np.asarray(params["centre"], dtype="float32") - (size / 2 - 0.5)) / (0.08 * size)
+    return np.array([*centre, params["angle"] / 30.0, (params["scale"] - 1.0) / 0.15],
+                    dtype="float32")
+
+
+def render_items(items: list[dict[str, Any]], frames: int, size: int, noise: float,
+                 distractors: int) -> tuple[np.ndarray, np.ndarray]:
+    """The clips ``[N, T, H, W, 1]`` of items, rendered by `synthetic.render_clip`, and
+    their poses ``[N, 4]`` (`pose_of`)."""
+    out = np.empty((len(items), frames, size, size, 1), dtype="float32")
+    poses = np.empty((len(items), 4), dtype="float32")
+    for i, item in enumerate(items):
+        out[i], info = synthetic.render_clip(item["digit"], item["action"], item["seed"],
+                                             frames=frames, size=size, noise=noise,
+                                             distractors=distractors, pool=item["pool"])
+        poses[i] = pose_of(info["params"], size)
+    return out, poses
