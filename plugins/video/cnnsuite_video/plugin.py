@@ -22,6 +22,7 @@ __all__ = ["TASKS", "VideoPlugin", "task_for"]
 TASKS: dict[str, str] = {
     "action": "cnnsuite_video.action:ActionTask",
     "anomaly": "cnnsuite_video.anomaly:AnomalyTask",
+    "text-to-video": "cnnsuite_video.text2video:TextToVideo",
 }
 
 
