@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/text.py [--data PATH] [--seeds 3] [--folds 10]
         [--budget-min 0] [--json PATH] [--set KEY=VALUE] [--report JSON]
-        [--skip-speed] [--skip-accuracy]
+        [--skip-speed] [--skip-accuracy] [--speed-ours-only]
 
 Protocol, as Kim (2014) for CNN-rand (random word vectors; pretrained ones are not
 available offline): MR by 10-fold cross-validation (a tenth of the data as the test
@@ -60,8 +60,9 @@ def _best_of(repeat: int, fn: Any) -> tuple[float, Any]:
     return best, out
 
 
-def speed(root: Path, vocab_size: int) -> list[dict[str, Any]]:
-    """Vocabulary learning time and tokenisation throughput on MR, three ways."""
+def speed(root: Path, vocab_size: int, only_ours: bool = False) -> list[dict[str, Any]]:
+    """Vocabulary learning time and tokenisation throughput on MR: our two tokenizers,
+    then (unless `only_ours`) tensorflow-text's and Keras' ways."""
     import keras
     import tensorflow as tf
     import tensorflow_text as tf_text
@@ -82,6 +83,18 @@ def speed(root: Path, vocab_size: int) -> list[dict[str, Any]]:
                            "FastWordpieceTokenizer in tf.data",
                  "learn_s": learn_s, "vocab": len(vocab), "tokens": int(lengths.sum()),
                  "tokenize_s": tok_s})
+
+    learn_s, words = _best_of(3, lambda: features.learn_vocab_from_sentences(
+        sentences, sys.maxsize, 1, True, True, words=True))
+    features.token_ids(sentences[:10], words, 100, words=True)
+    tok_s, (_, lengths) = _best_of(3, lambda: features.token_ids(sentences, words, 10_000,
+                                                                 words=True))
+    rows.append({"method": "cnnsuite-text: Kim's words (clean_str as tf.strings.regex_replace, "
+                           "every word); FastWordpieceTokenizer over whole words in tf.data",
+                 "learn_s": learn_s, "vocab": len(words), "tokens": int(lengths.sum()),
+                 "tokenize_s": tok_s})
+    if only_ours:
+        return rows
 
     ds = tf.data.Dataset.from_tensor_slices(sentences).batch(1000).prefetch(2)
     tick = time.perf_counter()
@@ -206,6 +219,8 @@ def main() -> int:
                         "file instead of training")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--speed-ours-only", action="store_true",
+                        help="time only our tokenizers (bert_vocab_from_dataset takes minutes)")
     args = parser.parse_args()
     root = data_root(args.data)
     if root is None:
@@ -216,7 +231,7 @@ def main() -> int:
 
     print(f"# text benchmark on {root} ({platform.machine()}, {os.cpu_count()} cores)\n")
     if not args.skip_speed:
-        rows = speed(root, args.vocab_size)
+        rows = speed(root, args.vocab_size, args.speed_ours_only)
         ours = rows[0]
         print("| vocabulary; tokeniser (all of MR, 10,662 sentences) | learn (s) | vocab "
               "| tokens | tokenise (s) | tokens/s | learn vs ours |")
