@@ -157,7 +157,7 @@ def similarity_map_png(path: Path, mol: Chem.Mol, weights: np.ndarray, title: st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    drawer = rdMolDraw2D.MolDraw2DCairo(420, 360)
+    drawer = rdMolDraw2D.MolDraw2DCairo(480, 400)
     drawer.drawOptions().addAtomIndices = True
     scale = float(np.abs(weights).max()) or 1.0
     if mol.GetNumAtoms() >= 2:
@@ -167,7 +167,12 @@ def similarity_map_png(path: Path, mol: Chem.Mol, weights: np.ndarray, title: st
         drawer.DrawMolecule(mol)
     drawer.FinishDrawing()
     image = plt.imread(io.BytesIO(drawer.GetDrawingText()), format="png")
-    fig, ax = plt.subplots(figsize=(4.6, 4.3))
+    inked = np.argwhere(image[..., :3].min(axis=-1) < 0.98)
+    if len(inked):  # crop the white margin RDKit leaves around a wide molecule
+        (top, left), (bottom, right) = inked.min(axis=0), inked.max(axis=0)
+        image = image[max(top - 8, 0):bottom + 8, max(left - 8, 0):right + 8]
+    height = 4.6 * image.shape[0] / image.shape[1]
+    fig, ax = plt.subplots(figsize=(4.6, height + 0.8))
     ax.imshow(image)
     ax.set_title(title, fontsize=8)
     ax.axis("off")
