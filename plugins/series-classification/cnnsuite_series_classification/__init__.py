@@ -16,13 +16,13 @@ manifest = Manifest(
     default_config={
         "data": {"dataset": "GunPoint"},
         "features": {"normalise": "series", "length_policy": "resample", "length": 0,
-                     "max_length": 256},
+                     "max_length": 2048},
         "augment": {"window_slice": 0.0, "jitter": 0.0, "scale": 0.0},
         "model": {"architecture": "inception", "width": 0.25, "depth": 3,
                   "inception_kernels": [39, 19, 9], "ensemble": 1, "learning_rate": 0.003,
                   "label_smoothing": 0.0},
         "split": {"val": 0.0, "test": 0.3},
-        "train": {"epochs": 100, "batch_size": 4, "patience": 0},
+        "train": {"epochs": 200, "batch_size": 16, "patience": 0},
     },
     quick_config={"train": {"epochs": 10, "batch_size": 16}},
     config_help={
