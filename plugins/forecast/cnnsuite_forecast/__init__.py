@@ -25,11 +25,11 @@ manifest = Manifest(
             "drop_last": 0,
         },
         "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "mean",
-                     "scale": "step", "target": "level"},
-        "model": {"filters": 32, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
-                  "dropout": 0.1, "gated": False, "hidden": 64,
+                     "scale": "season", "target": "level", "naive_input": True},
+        "model": {"filters": 16, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
+                  "dropout": 0.1, "gated": False, "hidden": 32,
                   "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True,
-                  "ensemble": 1},
+                  "ensemble": 5},
         "augment": {"noise": 0.0},
         "split": {"origins": 4, "stride": 0, "val_origins": 8, "val_stride": 1},
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
@@ -40,6 +40,7 @@ manifest = Manifest(
         "data": {"series": ["co2", "sunspots", "macrodata:realgdp", "macrodata:infl"]},
         "features": {"max_windows": 100},
         "train": {"epochs": 2, "patience": 2},
+        "model": {"ensemble": 2},
     },
     config_help={
         "data.series": "offline default series from statsmodels: 'co2' (weekly, gaps), "
@@ -65,6 +66,8 @@ manifest = Manifest(
                           "('step') or seasonal change ('season', MASE's denominator)",
         "features.target": "what the model forecasts: the horizon from the window's 'level', "
                            "or its corrections to the 'seasonal_naive' forecast",
+        "features.naive_input": "give the model the seasonal naive forecast as one more "
+                                "future input",
         "features.max_windows": "most training windows per series, evenly spaced (0: all); "
                                 "keeps long series from drowning short ones",
         "model.filters": "channels of every TCN block",

@@ -4,7 +4,9 @@ The forecaster reads two inputs (the context window and the future covariates), 
 context channels (the observed flag, the calendar) are not evidence a person weighs. So
 each window is explained through a small wrapper model whose only input is the window's
 *attributable* channels (the scaled value, its one-step change, the covariates); the
-other channels and the future inputs are fixed to the window's own. The wrapper's
+other channels and the future inputs are fixed to the window's own, except the seasonal
+naive forecast (`features.naive_input`), which the wrapper reads off the context's value
+channel so that its share is credited to the steps it repeats. The wrapper's
 outputs are the median forecast of every horizon step and their sum, and the host's
 methods (`cnnsuite.explain`) attribute one of them:
 
@@ -50,8 +52,12 @@ class _FixedWindow(keras.layers.Layer):
     (batch, H + 1) medians of each step and their sum out."""
 
     def __init__(self, model: Any, context: np.ndarray, future: np.ndarray, median: int,
-                 **kwargs: Any) -> None:
+                 naive_steps: np.ndarray | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # the seasonal naive future input is read off the context, so that what the model
+        # takes from it is credited to the past steps it repeats
+        self.naive_steps = None if naive_steps is None else ops.convert_to_tensor(
+            np.asarray(naive_steps, dtype="int32"))
         self.forecaster = model
         self.context = ops.convert_to_tensor(context[None].astype("float32"))
         self.future = ops.convert_to_tensor(future[None].astype("float32"))
@@ -69,6 +75,9 @@ class _FixedWindow(keras.layers.Layer):
         n = ops.shape(inputs)[0]
         full = ops.matmul(inputs, self.scatter) + self.context * self.fixed
         future = ops.repeat(self.future, n, axis=0)
+        if self.naive_steps is not None:
+            naive = ops.take(inputs[..., 0], self.naive_steps, axis=1)
+            future = ops.concatenate([future[..., :-1], ops.expand_dims(naive, -1)], axis=-1)
         out = self.forecaster({"context": full, "future": future}, training=False)
         if len(out.shape) == 4:  # an ensemble: every slot holds the median of the towers
             out = out[:, 0]
@@ -76,15 +85,25 @@ class _FixedWindow(keras.layers.Layer):
         return ops.concatenate([medians, ops.sum(medians, axis=1, keepdims=True)], axis=1)
 
 
-def wrapper(model: Any, context: np.ndarray, future: np.ndarray, median: int) -> keras.Model:
+def naive_steps(context: int, horizon: int, season: int) -> np.ndarray | None:
+    """The context steps the seasonal naive forecast repeats (None: a season longer than
+    the context, whose naive forecast stays fixed)."""
+    if season > context:
+        return None
+    return context - season + np.arange(horizon) % season
+
+
+def wrapper(model: Any, context: np.ndarray, future: np.ndarray, median: int,
+            naive: np.ndarray | None = None) -> keras.Model:
     """A one-input model over `context`'s attributable channels (see `_FixedWindow`)."""
     steps = context.shape[0]
     inputs = keras.Input((steps, len(attributable_channels(context.shape[-1]))))
-    return keras.Model(inputs, _FixedWindow(model, context, future, median)(inputs))
+    return keras.Model(inputs, _FixedWindow(model, context, future, median, naive)(inputs))
 
 
 def window_attribution(model: Any, context: np.ndarray, future: np.ndarray, median: int,
-                       target: int, method: str) -> np.ndarray:
+                       target: int, method: str, naive: np.ndarray | None = None
+                       ) -> np.ndarray:
     """(steps, attributable channels) attribution of output `target` (a step, or H: sum)."""
     if method == "gradcam":
         from cnnsuite import UsageError
@@ -92,7 +111,7 @@ def window_attribution(model: Any, context: np.ndarray, future: np.ndarray, medi
         raise UsageError("forecast explains with --method integrated-gradients or occlusion: "
                          "its head reads only the last step of the last convolution, so "
                          "Grad-CAM has no map over the window")
-    net = wrapper(model, context, future, median)
+    net = wrapper(model, context, future, median, naive)
     x = context[None, :, attributable_channels(context.shape[-1])].astype("float32")
     goal = np.array([target])
     if method == "integrated-gradients":

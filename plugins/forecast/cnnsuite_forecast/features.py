@@ -162,6 +162,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
                  anchor: str = "mean", scale_by: str = "step",
                  cov_stats: dict[str, Any] | None = None, n_covariates: int = 0,
                  future_covariates: bool = True, target: str = "level",
+                 naive_input: bool = False,
                  ) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, Any]]:
     """Context and future inputs, scaled targets and per-row metadata.
 
@@ -172,7 +173,8 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
     `future_covariates`, extra future inputs beside the calendar. The targets are the
     horizon's values from the window's level (`target` 'level') or from the seasonal
     naive forecast ('seasonal_naive': the model learns corrections to it); `meta['base']`
-    holds what is added back per step.
+    holds what is added back per step. With `naive_input`, the seasonal naive forecast
+    (from the level, scaled) is one more future input, a ready answer the model may use.
     """
     if target not in ("level", "seasonal_naive"):
         raise ValueError(f"features.target must be 'level' or 'seasonal_naive', got {target!r}")
@@ -208,18 +210,19 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
             ctx[:, 3:N_CHANNELS] = covariates[o - context:o]
             ctx[:, N_CHANNELS:] = extra[o - context:o]
             ctx_rows.append(ctx)
+            naive = seasonal_naive(s.values[:o], s.season, horizon)
             fut = covariates[o:o + horizon]
             if future_covariates and n_covariates:
                 fut = np.concatenate([fut, extra[o:o + horizon]], axis=1)
+            if naive_input:
+                fut = np.concatenate([fut, ((naive - level) / scale)[:, None]], axis=1)
             fut_rows.append(fut.astype("float32"))
             future = np.full(horizon, np.nan)
             seen = np.zeros(horizon, dtype=bool)
             avail = s.values[o:o + horizon]
             future[:len(avail)] = avail
             seen[:len(avail)] = s.observed[o:o + horizon]
-            base = np.full(horizon, level)
-            if target == "seasonal_naive":
-                base = seasonal_naive(s.values[:o], s.season, horizon)
+            base = naive if target == "seasonal_naive" else np.full(horizon, level)
             if with_targets:
                 y_rows.append(((future - base) / scale).astype("float32"))
             for key, value in (("series", index), ("origin", o), ("level", level),
@@ -227,7 +230,7 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
                                ("scale", scale), ("actual", future), ("observed", seen)):
                 meta[key].append(value)
     n_ch = N_CHANNELS + n_covariates
-    n_fut = len(CALENDAR) + (n_covariates if future_covariates else 0)
+    n_fut = len(CALENDAR) + (n_covariates if future_covariates else 0) + int(naive_input)
     x = {
         "context": np.stack(ctx_rows) if ctx_rows else np.zeros((0, context, n_ch), "float32"),
         "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, n_fut), "float32"),

@@ -105,6 +105,7 @@ class ForecastPlugin(Plugin):
                        for s in train.items},
             "scale_by": scale_by,
             "target": str(config["features"]["target"]),
+            "naive_input": bool(config["features"]["naive_input"]),
             "context": int(config["features"]["context"]),
             "horizon": int(config["features"]["horizon"]),
             "anchor": str(config["features"]["anchor"]),
@@ -127,7 +128,8 @@ class ForecastPlugin(Plugin):
                                            n_covariates=len(state.get("covariates", [])),
                                            future_covariates=bool(
                                                state.get("future_covariates", True)),
-                                           target=str(state.get("target", "level")))
+                                           target=str(state.get("target", "level")),
+                                           naive_input=bool(state.get("naive_input", False)))
         return Features(x=x, y=y, meta=meta)
 
     def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
@@ -289,9 +291,11 @@ class ForecastPlugin(Plugin):
         for row, index in enumerate(meta["series"]):
             s = examples.items[int(index)]
             origin = int(meta["origin"][row])
+            naive = explain.naive_steps(context, horizon, s.season) \
+                if state.get("naive_input") else None
             attribution = explain.window_attribution(model, np.asarray(contexts[row]),
                                                      np.asarray(futures[row]), median,
-                                                     target, method)
+                                                     target, method, naive)
             stamps = [t.date().isoformat() if t.normalize() == t else t.isoformat()
                       for t in s.timestamps()[origin - context:origin]]
             stem = f"{row:03d}-{''.join(c if c.isalnum() else '_' for c in s.id)}"

@@ -15,7 +15,8 @@ from cnnsuite_forecast.data import read_csv
 
 SMALL = ["features.context=16", "features.horizon=4", "model.dilations=[1, 2, 4]",
          "model.filters=8", "model.hidden=16", "model.dropout=0.0", "train.epochs=25",
-         "train.patience=25", "split.val_origins=8", "features.max_windows=200"]
+         "train.patience=25", "split.val_origins=8", "features.max_windows=200",
+         "model.ensemble=1"]
 
 
 def _promotions(path: Path, n_series: int = 5, length: int = 260, future: int = 0) -> Path:

@@ -16,7 +16,8 @@ from cnnsuite_forecast.explain import lag_shares
 SEASON = 12
 SMALL = ["features.context=36", "features.horizon=3", "model.dilations=[1, 2, 4, 8]",
          "model.filters=16", "model.hidden=16", "model.dropout=0.0", "train.epochs=30",
-         "train.patience=30", "features.max_windows=0", "model.calibrate=false"]
+         "train.patience=30", "features.max_windows=0", "model.calibrate=false",
+         "model.ensemble=1"]
 
 
 def _seasonal(path: Path, n_series: int, seed: int, length: int = 240) -> Path:

@@ -153,7 +153,7 @@ def test_covariates_become_standardised_channels_and_future_inputs() -> None:
     x, _, _ = make_windows([s], {"s": 1.0}, context=4, horizon=2, cov_stats=stats,
                            n_covariates=1)
     assert x["context"].shape == (1, 4, 10) and x["future"].shape == (1, 2, 7)
-    np.testing.assert_allclose(x["context"][0, :, -1], [-0.5, 0.5, 1.5, 2.5])  # (2t - 5) / 2, t = 2..5
+    np.testing.assert_allclose(x["context"][0, :, -1], [-0.5, 0.5, 1.5, 2.5])  # (2t - 5) / 2
     np.testing.assert_allclose(x["future"][0, :, -1], [3.5, 4.5])
     past_only, _, _ = make_windows([s], {"s": 1.0}, context=4, horizon=2, cov_stats=stats,
                                    n_covariates=1, future_covariates=False)
