@@ -36,7 +36,7 @@ PUBLISHED = [  # (model, intent accuracy %, slot F1)
     ("attention BiRNN (Liu & Lane 2016)", 98.21, 95.98),
     ("joint BERT (Chen et al. 2019)", 97.5, 96.1),
 ]
-ATIS_SETTINGS = ("train.epochs=40", "train.patience=8", "train.batch_size=32")
+ATIS_SETTINGS = ("train.epochs=30", "train.patience=6", "train.batch_size=32")
 
 
 def atis_folder(given: str | None) -> Path:

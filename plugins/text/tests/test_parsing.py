@@ -215,3 +215,35 @@ def test_atis_loads_with_its_splits() -> None:
     ex = frames.load_frames(folder, CFG)
     assert len(ex) == 4978 + 893 and not ex.rejected
     assert int(np.sum(ex.subset == "test")) == 893
+
+
+def test_crf_loss_is_the_negative_log_likelihood_by_brute_force() -> None:
+    import itertools
+
+    from keras import ops
+
+    from cnnsuite_text.parsing.crf import CRFLoss, CRFTransitions, unpack
+
+    rng = np.random.default_rng(0)
+    n_tags, words = 3, 4
+    emissions = rng.normal(size=(2, words, n_tags)).astype("float32")
+    layer = CRFTransitions()
+    layer.build(emissions.shape)
+    for weight in (layer.transitions, layer.start, layer.end):
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+    packed = np.asarray(layer(ops.convert_to_tensor(emissions)))
+    em, trans, start, end = unpack(packed, n_tags)
+    gold = np.array([[0, 2, 1, -1], [1, 1, 0, 2]])  # the first utterance has 3 words
+
+    def score(path: tuple[int, ...], e: np.ndarray) -> float:
+        total = start[path[0]] + end[path[-1]] + sum(e[t, k] for t, k in enumerate(path))
+        return float(total + sum(trans[a, b] for a, b in zip(path[:-1], path[1:], strict=True)))
+
+    expected = []
+    for row, tags in zip(em, gold, strict=True):
+        n = int((tags >= 0).sum())
+        paths = itertools.product(range(n_tags), repeat=n)
+        log_z = np.log(sum(np.exp(score(p, row)) for p in paths))
+        expected.append(log_z - score(tuple(tags[:n]), row))
+    loss = CRFLoss(reduction=None)(ops.convert_to_tensor(gold), ops.convert_to_tensor(packed))
+    assert np.allclose(np.asarray(loss), expected, atol=1e-4)

@@ -32,27 +32,40 @@ def allowed_transitions(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def constrained_viterbi(probs: np.ndarray, lengths: np.ndarray, tags: Sequence[str],
-                        batch: int = 256) -> np.ndarray:
+                        batch: int = 256, transitions: np.ndarray | None = None,
+                        start: np.ndarray | None = None, end: np.ndarray | None = None,
+                        log_space: bool = False) -> np.ndarray:
     """Most probable valid IOB tag ids ``(n, words)`` from probabilities ``(n, words, tags)``.
 
-    Positions past an utterance's length get tag 0.
+    With `log_space`, `probs` are already scores (a CRF's emissions), and `transitions`,
+    `start` and `end` (learned by the CRF) are added to the path's score; the IOB
+    constraints apply on top. Positions past an utterance's length get tag 0.
     """
     allowed, first = allowed_transitions(tags)
+    n_tags = len(tags)
     transition = np.where(allowed, 0.0, NEG).astype("float32")
-    start = np.where(first, 0.0, NEG).astype("float32")
+    begin = np.where(first, 0.0, NEG).astype("float32")
+    finish = np.zeros(n_tags, dtype="float32")
+    if transitions is not None:
+        transition = transition + transitions.astype("float32")
+    if start is not None:
+        begin = begin + start.astype("float32")
+    if end is not None:
+        finish = finish + end.astype("float32")
     out = np.zeros(probs.shape[:2], dtype="int32")
     for lo in range(0, len(probs), batch):
-        scores = np.log(np.clip(probs[lo: lo + batch], 1e-12, 1.0)).astype("float32")
+        chunk = probs[lo: lo + batch].astype("float32")
+        scores = chunk if log_space else np.log(np.clip(chunk, 1e-12, 1.0))
         n, width, _ = scores.shape
         length = lengths[lo: lo + batch]
-        best = start[None] + scores[:, 0]
-        back = np.zeros((n, width, scores.shape[2]), dtype="int32")
+        best = begin[None] + scores[:, 0]
+        back = np.zeros((n, width, n_tags), dtype="int32")
         for t in range(1, width):
             candidates = best[:, :, None] + transition[None]
             back[:, t] = candidates.argmax(axis=1)
             step = candidates.max(axis=1) + scores[:, t]
             best = np.where((t < length)[:, None], step, best)
-        last = best.argmax(axis=1)
+        last = (best + finish[None]).argmax(axis=1)
         rows = np.arange(n)
         for t in range(width - 1, -1, -1):
             inside = t < length

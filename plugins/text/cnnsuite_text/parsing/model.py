@@ -6,8 +6,10 @@ recurrence (Xu & Sarikaya 2013 use one convolution layer and a triangular CRF; S
 et al. 2017 show stacked dilated convolutions tagging as well as BiLSTMs). The intent
 head reads the max- and mean-pooled encoding; the slot head reads each word's first
 piece together with that pooled summary, so the slot decision knows the sentence's
-intent. Both are trained together (the sum of their cross-entropies); slot tags are
-decoded under IOB constraints outside the model (`decoding.constrained_viterbi`).
+intent. Both are trained together: the intent's cross-entropy plus the slots' CRF
+negative log-likelihood (``parse.crf``, learned tag transitions, as Xu & Sarikaya's
+CRF layer) or per-word cross-entropy; slot tags are decoded under IOB constraints
+outside the model (`decoding.constrained_viterbi`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import keras
 from keras import ops
+
+from .crf import CRFLoss, CRFTransitions
 
 __all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser"]
 
@@ -118,13 +122,19 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     hidden = keras.layers.Conv1D(int(cfg["filters"]), 3, padding="same", activation="gelu",
                                  name="word_conv")(words)
     hidden = keras.layers.Dropout(float(cfg["dropout"]), name="word_dropout")(hidden)
-    slots = keras.layers.Dense(n_tags, activation="softmax", name="slots")(hidden)
+    if cfg["crf"]:
+        scores = keras.layers.Dense(n_tags, name="slot_scores")(hidden)
+        slots = CRFTransitions(name="slots")(scores)
+        slot_loss: Any = CRFLoss()
+    else:
+        slots = keras.layers.Dense(n_tags, activation="softmax", name="slots")(hidden)
+        slot_loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
     model = keras.Model({"pieces": pieces, "starts": starts},
                         {"intent": intent, "slots": slots}, name="frame_parser")
     model.compile(
         optimizer=keras.optimizers.Adam(float(cfg["learning_rate"])),
         loss={"intent": keras.losses.SparseCategoricalCrossentropy(),
-              "slots": keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)},
+              "slots": slot_loss},
         loss_weights={"intent": 1.0, "slots": float(cfg["slot_weight"])},
         metrics={"intent": ["accuracy"]},
     )

@@ -32,6 +32,7 @@ from cnnsuite import (
 
 from ..data import decode_lines
 from . import data as frames
+from .crf import unpack
 from .decoding import constrained_viterbi, greedy
 from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
@@ -142,8 +143,9 @@ class FrameParser:
         def cut(x: Any, y: Any = None) -> Any:
             n_pieces = tf.maximum(tf.reduce_max(tf.reduce_sum(
                 tf.cast(x["pieces"] > 0, tf.int32), axis=1)), 1)
-            n_words = tf.maximum(tf.reduce_max(tf.reduce_sum(
-                tf.cast(x["starts"] > 0, tf.int32), axis=1)), 1)
+            # two words at least: the CRF's forward pass scans from the second word
+            n_words = tf.minimum(tf.maximum(tf.reduce_max(tf.reduce_sum(
+                tf.cast(x["starts"] > 0, tf.int32), axis=1)), 2), tf.shape(x["starts"])[1])
             pieces = x["pieces"][:, :n_pieces]
             if unk_rate > 0:
                 drop = tf.random.uniform(tf.shape(pieces), seed=seed) < unk_rate
@@ -162,6 +164,9 @@ class FrameParser:
         assert isinstance(x, dict)
         batch = max(int(config["train"]["batch_size"]), 256)
         intents, slots = [], []
+        crf = bool(config["parse"]["crf"])
+        n_tags = len(state["tags"])
+        learned: tuple[np.ndarray, ...] = ()
         lengths = (x["starts"] > 0).sum(axis=1)
         order = np.argsort(lengths, kind="stable")  # similar lengths batch together
         for lo in range(0, len(order), batch):
@@ -171,9 +176,12 @@ class FrameParser:
             out = model({"pieces": x["pieces"][rows, :n_pieces],
                          "starts": x["starts"][rows, :n_words]}, training=False)
             intents.append(np.asarray(out["intent"]))
-            probs = np.zeros((len(rows), x["starts"].shape[1], len(state["tags"])),
-                             dtype="float32")
-            probs[:, :n_words] = np.asarray(out["slots"])
+            scores = np.asarray(out["slots"])
+            if crf:
+                scores, *rest = unpack(scores, n_tags)
+                learned = tuple(rest)
+            probs = np.zeros((len(rows), x["starts"].shape[1], n_tags), dtype="float32")
+            probs[:, :n_words] = scores
             slots.append(probs)
         inverse = np.argsort(order, kind="stable")
         intent = np.concatenate(intents)[inverse] if intents else np.zeros((0, 1))
@@ -181,8 +189,13 @@ class FrameParser:
         decode = str(config["parse"]["decode"])
         if decode not in ("viterbi", "greedy"):
             raise UsageError(f"parse.decode={decode!r}: choose 'viterbi' or 'greedy'")
-        tags = (constrained_viterbi(slot, lengths, state["tags"]) if decode == "viterbi"
-                else greedy(slot, lengths))
+        if decode == "greedy":
+            tags = greedy(slot, lengths)
+        elif crf and learned:
+            tags = constrained_viterbi(slot, lengths, state["tags"], transitions=learned[0],
+                                       start=learned[1], end=learned[2], log_space=True)
+        else:
+            tags = constrained_viterbi(slot, lengths, state["tags"])
         return {"intent": intent, "slots": slot, "tags": tags}
 
     def _decoded(self, y_pred: Any, features: Features, state: State, config: Config
@@ -193,8 +206,13 @@ class FrameParser:
         assert isinstance(features.x, dict)
         lengths = (features.x["starts"] > 0).sum(axis=1)
         slot = np.asarray(y_pred["slots"])
-        return {"intent": np.asarray(y_pred["intent"]), "slots": slot,
-                "tags": constrained_viterbi(slot, lengths, state["tags"])}
+        if config["parse"]["crf"]:
+            slot, transitions, start, end = unpack(slot, len(state["tags"]))
+            tags = constrained_viterbi(slot, lengths, state["tags"], transitions=transitions,
+                                       start=start, end=end, log_space=True)
+        else:
+            tags = constrained_viterbi(slot, lengths, state["tags"])
+        return {"intent": np.asarray(y_pred["intent"]), "slots": slot, "tags": tags}
 
     def evaluate(self, y_pred: Any, features: Features, examples: Examples, state: State,
                  config: Config) -> Metrics:
