@@ -130,6 +130,20 @@ def test_jsonl_spans_become_iob_tags_and_bad_spans_are_rejected(tmp_path: Path) 
     assert reasons[3].startswith("not JSON")
 
 
+def test_jsonl_folder_keeps_named_splits_and_dev_comes_out_of_train(tmp_path: Path) -> None:
+    from cnnsuite_text.parsing import FrameParser
+
+    rows = [{"text": f"fly to {c}", "intent": i, "slots": [{"start": 7, "end": 7 + len(c),
+                                                             "label": "to"}]}
+            for c, i in [("oslo", "flight"), ("rome", "fare")] * 10]
+    (tmp_path / "trips.train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (tmp_path / "trips.test.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    ex = frames.load_frames(tmp_path, CFG)
+    assert ex.class_names == ["fare", "flight"] and ex.items[0].tags == ("O", "O", "B-to")
+    splits = FrameParser().split(ex, {"split": {"val": 0.1, "test": 0.2}}, seed=0)
+    assert [len(splits[k]) for k in ("train", "val", "test")] == [18, 2, 1]
+
+
 def test_nothing_usable_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.iob").write_text("BOS EOS\tO atis_flight\n")
     with pytest.raises(BadInputError, match="no usable utterances"):
