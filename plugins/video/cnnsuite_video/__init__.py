@@ -30,7 +30,8 @@ _HELP: dict[str, str] = {
     "data.n": "generated clips when --data is not given (moving handwritten digits; the test "
               "share uses unseen handwriting)",
     "data.noise": "standard deviation of the Gaussian pixel noise of generated clips",
-    "data.distractors": "small moving squares drawn into each generated clip",
+    "data.distractors": "small moving squares drawn into each generated action clip "
+                        "(anomaly clips have none)",
     "data.anomalous": "anomaly task: fraction of generated test clips with an irregular "
                       "stretch (jump, reversal, speed-up)",
     "features.frames": "frames per clip the model sees (T)",

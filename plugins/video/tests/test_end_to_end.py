@@ -93,3 +93,20 @@ def test_anomaly_run_scores_frames(anomaly_run: Path, tmp_path: Path) -> None:
     assert len(row["anomaly_score"]) == len(row["regularity"]) == 32
     assert max(row["regularity"]) == pytest.approx(1.0) and min(row["regularity"]) == 0.0
     assert Path(row["png"]).stat().st_size > 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["gradcam", "occlusion"])
+def test_explain_over_space_and_time(action_run: Path, tmp_path: Path, method: str) -> None:
+    clip, _ = render_clip(2, "rotate_cw", 4)
+    path = tmp_path / "clip.npy"
+    np.save(path, clip)
+    done = _cli("explain", str(action_run), str(path), "--method", method, "--out",
+                str(tmp_path / "explained"), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads(done.stdout)["explanations"][0]
+    assert Path(row["png"]).stat().st_size > 1000
+    assert np.load(row["npy"]).shape[:3] == (16, 32, 32)  # a heat volume with a time axis
+    shares = [part["share"] for part in row["top"]]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
+    assert row["top"][0]["part"].startswith("frames ")
