@@ -59,6 +59,8 @@ def main() -> None:
                         help="skip the no-text model (faster, for trying settings)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="a config override key=value, as for cnnsuite run")
+    parser.add_argument("--judges", type=Path, default=None,
+                        help="reuse the judges saved in this folder, or save them there")
     parser.add_argument("--figures", type=Path, default=None,
                         help="write video-t2v-*.png report figures into this folder")
     args = parser.parse_args()
@@ -82,10 +84,15 @@ def main() -> None:
             print(f"no-text VAE trained in {plain_seconds:.0f} s", file=sys.stderr)
     test = parts["features"]["test"]
     tick = time.perf_counter()
-    recognisers = judge.Recognisers.train(
-        s["frames"], s["size"], int(s["recogniser_clips"]), args.seed + 4242,
-        int(s["recogniser_epochs"]), s["noise"], s["distractors"],
-        n_val=max(90, int(s["n_test"])))
+    if args.judges is not None and (args.judges / "accuracy.json").exists():
+        recognisers = judge.Recognisers.load(args.judges)
+    else:
+        recognisers = judge.Recognisers.train(
+            s["frames"], s["size"], int(s["recogniser_clips"]), args.seed + 4242,
+            int(s["recogniser_epochs"]), s["noise"], s["distractors"],
+            n_val=max(90, int(s["n_test"])))
+        if args.judges is not None:
+            recognisers.save(args.judges)
     judge_seconds = time.perf_counter() - tick
     tick = time.perf_counter()
     y_pred = task.predict(model, test, parts["state"], config)

@@ -60,7 +60,8 @@ class TextToVideo(VideoTask):
             raise UsageError(f"--data {source}: task=text-to-video trains on generated "
                              "captioned clips only; leave out --data")
         s = settings(config)
-        items = captioned_items(int(s["n_train"]), int(s["n_test"]), int(config["seed"]))
+        items = captioned_items(int(s["n_train"]), int(s["n_test"]), int(config["seed"]),
+                                int(s["captions_per_clip"]))
         return Examples(
             items=items, targets=np.array([synthetic.ACTIONS.index(i["action"]) for i in items]),
             ids=[f"{i['group']}-{k}" for k, i in enumerate(items)],
@@ -99,8 +100,11 @@ class TextToVideo(VideoTask):
         if all("seed" in i for i in items):
             clips, poses = render_items(items, int(state["frames"]), int(state["size"]),
                                         float(s["noise"]), int(s["distractors"]))
-            return Features(x={"tokens": tokens, "clip": clips, "pose": poses}, y=clips,
-                            meta=meta)
+            x = {"tokens": tokens, "clip": clips, "pose": poses,
+                 "digit": np.array([i["digit"] for i in items], dtype="int32"),
+                 "action": np.array([synthetic.ACTIONS.index(i["action"]) for i in items],
+                                    dtype="int32")}
+            return Features(x=x, y=clips, meta=meta)
         return Features(x={"tokens": tokens}, meta=meta)
 
     def build_model(self, features: Features, state: State, config: Config) -> Any:
@@ -110,7 +114,8 @@ class TextToVideo(VideoTask):
             int(state["size"]), latent_dim=int(s["latent_dim"]), text_dim=int(s["text_dim"]),
             width=int(s["width"]), beta=float(s["beta"]), conditional=bool(s["conditional"]),
             learning_rate=float(s["learning_rate"]), seed=int(config["seed"]),
-            free_bits=float(s["free_bits"]))
+            free_bits=float(s["free_bits"]), n_actions=len(synthetic.ACTIONS),
+            aux_weight=float(s["aux_weight"]))
 
     def predict(self, model: Any, features: Features, state: State, config: Config
                 ) -> dict[str, np.ndarray]:

@@ -11,10 +11,11 @@ __all__ = ["DEFAULTS", "HELP", "QUICK"]
 
 DEFAULTS: dict[str, Any] = {
     "t2v": {
-        "n_test": 180, "max_tokens": 16, "latent_dim": 16, "text_dim": 64, "width": 8,
-        "beta": 1.0, "free_bits": 0.25, "learning_rate": 0.002, "conditional": True,
-        "sample_seed": 0,
-        "temperature": 1.0, "recogniser_clips": 1800, "recogniser_epochs": 6,
+        "n_test": 180, "captions_per_clip": 2, "max_tokens": 16, "latent_dim": 16,
+        "text_dim": 64, "width": 8,
+        "beta": 1.0, "free_bits": 0.0, "aux_weight": 10.0, "learning_rate": 0.002,
+        "conditional": True, "sample_seed": 0,
+        "temperature": 1.0, "recogniser_clips": 1200, "recogniser_epochs": 5,
         "diversity_prompts": 18, "diversity_seeds": 6, "fps": 8,
     },
 }
@@ -25,6 +26,8 @@ QUICK: dict[str, Any] = {
 HELP: dict[str, str] = {
     "t2v.n_test": "text-to-video: test clips in each held-out group (new phrasings; new "
                   "digit-action combinations); data.n is the number of training clips",
+    "t2v.captions_per_clip": "text-to-video: captions written for each training clip, in "
+                             "different wordings (each a training example)",
     "t2v.max_tokens": "text-to-video: word pieces per prompt (longer prompts are cut)",
     "t2v.latent_dim": "text-to-video: size of the latent z (what the prompt leaves open: "
                       "pose, handwriting, speed)",
@@ -33,6 +36,8 @@ HELP: dict[str, str] = {
     "t2v.beta": "text-to-video: weight of the KL term of the ELBO (1: the plain VAE)",
     "t2v.free_bits": "text-to-video: KL nats per latent dimension left unpenalised (free "
                      "bits), so that the decoder learns to use z",
+    "t2v.aux_weight": "text-to-video: weight of the auxiliary loss that reads the caption's "
+                      "digit and action off the text code (0: none)",
     "t2v.learning_rate": "text-to-video: Adam learning rate of the conditional VAE",
     "t2v.conditional": "text-to-video: condition on the prompt (false: the no-text control)",
     "t2v.sample_seed": "text-to-video: seed of the latent draws when sampling (same prompt "

@@ -26,8 +26,10 @@ from . import captions, synthetic
 GROUPS = ("train", "heldout_phrasing", "heldout_combination")
 
 
-def captioned_items(n_train: int, n_test: int, seed: int) -> list[dict[str, Any]]:
-    """`n_train` training items and `n_test` of each held-out group, balanced over pairs."""
+def captioned_items(n_train: int, n_test: int, seed: int, captions_per_clip: int = 1
+                    ) -> list[dict[str, Any]]:
+    """`n_train` training clips (each with `captions_per_clip` captions, one item each) and
+    `n_test` items of each held-out group, balanced over (digit, action) pairs."""
     rng = np.random.default_rng([seed, 2015])
     heldout = captions.heldout_combinations(synthetic.ACTIONS)
     pairs = [(d, a) for d in range(10) for a in synthetic.ACTIONS]
@@ -42,11 +44,13 @@ def captioned_items(n_train: int, n_test: int, seed: int) -> list[dict[str, Any]
         rng.shuffle(order)
         for k in order:
             digit, action = choices[int(k)]
-            items.append({
-                "caption": captions.caption(digit, action, rng, heldout=heldout_words),
-                "digit": int(digit), "action": action, "seed": int(rng.integers(2**31 - 1)),
-                "pool": pool, "group": group,
-            })
+            clip_seed = int(rng.integers(2**31 - 1))
+            for _ in range(captions_per_clip if group == "train" else 1):
+                items.append({
+                    "caption": captions.caption(digit, action, rng, heldout=heldout_words),
+                    "digit": int(digit), "action": action, "seed": clip_seed,
+                    "pool": pool, "group": group,
+                })
     return items
 
 
@@ -65,9 +69,15 @@ def render_items(items: list[dict[str, Any]], frames: int, size: int, noise: flo
     their poses ``[N, 4]`` (`pose_of`)."""
     out = np.empty((len(items), frames, size, size, 1), dtype="float32")
     poses = np.empty((len(items), 4), dtype="float32")
+    done: dict[tuple[Any, ...], int] = {}  # a clip with several captions is drawn once
     for i, item in enumerate(items):
+        key = (item["digit"], item["action"], item["seed"], item["pool"])
+        if key in done:
+            out[i], poses[i] = out[done[key]], poses[done[key]]
+            continue
         out[i], info = synthetic.render_clip(item["digit"], item["action"], item["seed"],
                                              frames=frames, size=size, noise=noise,
                                              distractors=distractors, pool=item["pool"])
         poses[i] = pose_of(info["params"], size)
+        done[key] = i
     return out, poses

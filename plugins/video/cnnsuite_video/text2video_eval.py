@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -31,9 +33,12 @@ def build_digit_classifier(size: int, n_classes: int = 10) -> keras.Model:
     """A small 2D CNN that reads the digit class off one frame ``[size, size, 1]``."""
     inputs = keras.Input((size, size, 1), name="frame")
     x = inputs
-    for i, f in enumerate((32, 64)):
-        x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i + 1}a")(x)
-        x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i + 1}b")(x)
+    for i, f in enumerate((24, 48)):
+        for part in "ab":
+            x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False,
+                                    name=f"conv{i + 1}{part}")(x)
+            x = keras.layers.BatchNormalization(name=f"bn{i + 1}{part}")(x)
+            x = keras.layers.Activation("relu", name=f"relu{i + 1}{part}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = keras.layers.Dense(64, activation="relu", name="features")(x)
@@ -79,7 +84,7 @@ class Recognisers:
         picks = np.linspace(0, frames - 1, 8).round().astype(int)
         frames_x = clips[:, picks].reshape(-1, size, size, 1)
         digit.fit(frames_x, np.repeat(digits, len(picks)), batch_size=64,
-                  epochs=max(2, epochs // 2), verbose=0, shuffle=True)
+                  epochs=max(2, (epochs + 1) // 2), verbose=0, shuffle=True)
         out = cls(action, digit)
         if n_val:
             val, val_infos = synthetic.make_action_clips(
@@ -91,6 +96,23 @@ class Recognisers:
                 "digit_accuracy": float(np.mean(
                     out.digits(val) == [i["digit"] for i in val_infos])),
             }
+        return out
+
+    def save(self, folder: Path) -> None:
+        """Write both models and their accuracy into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.action.save(folder / "action.keras")
+        self.digit.save(folder / "digit.keras")
+        (folder / "accuracy.json").write_text(json.dumps(self.accuracy))
+
+    @classmethod
+    def load(cls, folder: Path) -> Recognisers:
+        """Recognisers saved by `save`."""
+        from . import models  # noqa: F401 - registers the C3D's custom layers
+
+        out = cls(keras.saving.load_model(folder / "action.keras", safe_mode=True),
+                  keras.saving.load_model(folder / "digit.keras", safe_mode=True))
+        out.accuracy = json.loads((folder / "accuracy.json").read_text())
         return out
 
     def action_probs(self, clips: np.ndarray) -> np.ndarray:

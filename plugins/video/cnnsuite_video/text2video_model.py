@@ -120,17 +120,22 @@ class TextToVideoVAE(keras.Model):
     def __init__(self, vocab_size: int, max_tokens: int, frames: int = 16, size: int = 32,
                  latent_dim: int = 16, text_dim: int = 64, width: int = 8, beta: float = 1.0,
                  conditional: bool = True, seed: int = 0, free_bits: float = 0.0,
-                 **kwargs: Any) -> None:
+                 n_actions: int = 9, aux_weight: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vocab_size, self.max_tokens = int(vocab_size), int(max_tokens)
         self.frames, self.size = int(frames), int(size)
         self.latent_dim, self.text_dim, self.width = int(latent_dim), int(text_dim), int(width)
         self.beta, self.conditional, self.seed = float(beta), bool(conditional), int(seed)
         self.free_bits = float(free_bits)
+        self.n_actions, self.aux_weight = int(n_actions), float(aux_weight)
         self.text_encoder = build_text_encoder(vocab_size, max_tokens, text_dim=text_dim)
         self.clip_encoder = build_clip_encoder(frames, size, text_dim, latent_dim, width)
         self.decoder = build_decoder(frames, size, text_dim, latent_dim, width)
+        # reads the prompt's digit and action off the text code: a fast, direct signal
+        # that shapes the code early, before the decoder's slower one arrives
+        self.text_head = layers.Dense(10 + self.n_actions, name="text_head")
         self.noise = keras.random.SeedGenerator(seed)
+        self.aux_tracker = keras.metrics.Mean(name="text_ce")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
@@ -141,6 +146,11 @@ class TextToVideoVAE(keras.Model):
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> dict[str, Any]:
         code = self.text_code(inputs["tokens"], training)
+        logits = self.text_head(code)
+        if self.aux_weight > 0:
+            # the text encoder learns from the caption's truth alone: the decoder's gradient,
+            # thousands of noisy nats of pixels, would drown that signal under Adam
+            code = ops.stop_gradient(code)
         pose = inputs["pose"]
         mean, log_var = self.clip_encoder([inputs["clip"], code, pose], training=training)
         z = mean
@@ -148,7 +158,8 @@ class TextToVideoVAE(keras.Model):
             z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean),
                                                                     seed=self.noise)
         kl = -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
-        return {"clip": self.decoder([z, code, pose], training=training), "kl": kl}
+        return {"clip": self.decoder([z, code, pose], training=training), "kl": kl,
+                "text_logits": logits}
 
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
                      sample_weight: Any = None, training: bool = True) -> Any:
@@ -159,13 +170,23 @@ class TextToVideoVAE(keras.Model):
         kl = ops.sum(kl_per_dim)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
-        # free bits (Kingma et al. 2016): no pressure on a dimension below `free_bits` nats,
-        # so the decoder learns to use z before the KL term can switch it off
-        return reconstruction + self.beta * ops.sum(ops.maximum(kl_per_dim, self.free_bits))
+        # free bits (Kingma et al. 2016): no pressure on a dimension below `free_bits` nats
+        loss = reconstruction + self.beta * ops.sum(ops.maximum(kl_per_dim, self.free_bits))
+        if self.conditional and self.aux_weight > 0 and "digit" in x:
+            logits = y_pred["text_logits"]
+            aux = (keras.losses.sparse_categorical_crossentropy(
+                       x["digit"], logits[:, :10], from_logits=True)
+                   + keras.losses.sparse_categorical_crossentropy(
+                       x["action"], logits[:, 10:], from_logits=True))
+            aux = ops.mean(aux)
+            self.aux_tracker.update_state(aux)
+            loss = loss + self.aux_weight * aux
+        return loss
 
     @property
     def metrics(self) -> list[Any]:
-        return [*super().metrics, self.reconstruction_tracker, self.kl_tracker]
+        return [*super().metrics, self.reconstruction_tracker, self.kl_tracker,
+                self.aux_tracker]
 
     def generate(self, tokens: np.ndarray, seeds: np.ndarray | list[int], poses: np.ndarray,
                  batch_size: int = 64, temperature: float = 1.0) -> np.ndarray:
@@ -193,16 +214,19 @@ class TextToVideoVAE(keras.Model):
                 "max_tokens": self.max_tokens, "frames": self.frames, "size": self.size,
                 "latent_dim": self.latent_dim, "text_dim": self.text_dim, "width": self.width,
                 "beta": self.beta, "conditional": self.conditional, "seed": self.seed,
-                "free_bits": self.free_bits}
+                "free_bits": self.free_bits, "n_actions": self.n_actions,
+                "aux_weight": self.aux_weight}
 
 
 def build_text_to_video(vocab_size: int, max_tokens: int, frames: int, size: int,
                         latent_dim: int = 16, text_dim: int = 64, width: int = 8,
                         beta: float = 1.0, conditional: bool = True, learning_rate: float = 2e-3,
-                        seed: int = 0, free_bits: float = 0.0) -> TextToVideoVAE:
+                        seed: int = 0, free_bits: float = 0.0, n_actions: int = 9,
+                        aux_weight: float = 10.0) -> TextToVideoVAE:
     """A compiled, built `TextToVideoVAE` (Adam)."""
     model = TextToVideoVAE(vocab_size, max_tokens, frames, size, latent_dim, text_dim, width,
-                           beta, conditional, seed, free_bits, name="text_to_video")
+                           beta, conditional, seed, free_bits, n_actions, aux_weight,
+                           name="text_to_video")
     model({"tokens": np.zeros((1, max_tokens), "int32"),
            "clip": np.zeros((1, frames, size, size, 1), "float32"),
            "pose": np.zeros((1, POSE_DIM), "float32")})

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnnsuite_video import captions, synthetic
-from cnnsuite_video.text2video_data import captioned_items
+from cnnsuite_video.text2video_data import captioned_items, pose_of
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -51,7 +51,8 @@ def test_heldout_combinations_cover_every_digit_and_action_and_never_train() -> 
     pairs = captions.heldout_combinations(synthetic.ACTIONS)
     assert sorted(d for d, _ in pairs) == list(range(10))
     assert {a for _, a in pairs} == set(synthetic.ACTIONS)
-    items = captioned_items(900, 90, seed=2)
+    items = captioned_items(900, 90, seed=2, captions_per_clip=2)
+    assert sum(i["group"] == "train" for i in items) == 1800
     trained = {(i["digit"], i["action"]) for i in items if i["group"] == "train"}
     assert not trained & pairs
     assert len(trained) == 90 - len(pairs)
@@ -140,19 +141,22 @@ def test_vae_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
     texts = [f"a {i['digit']} moving {i['action']}" for i in infos]
     vocab = captions.learn_vocab(texts)
     tokens = captions.token_ids(texts, vocab, 8)
+    poses = np.stack([pose_of(i["params"], 16) for i in infos])
     model = build_text_to_video(len(vocab), 8, 8, 16, latent_dim=4, width=4,
                                 learning_rate=0.005)
-    x = {"tokens": tokens, "clip": clips}
+    x = {"tokens": tokens, "clip": clips, "pose": poses,
+         "digit": np.array([i["digit"] for i in infos], dtype="int32"),
+         "action": np.array([i["label"] for i in infos], dtype="int32")}
     history = model.fit(x, clips, batch_size=16, epochs=6, verbose=0).history
-    assert history["loss"][-1] < 0.7 * history["loss"][0]
-    assert {"reconstruction", "kl"} <= set(history)
-    one = model.generate(tokens[:2], [7, 7])
+    assert history["reconstruction"][-1] < 0.7 * history["reconstruction"][0]
+    assert history["text_ce"][-1] < 0.8 * history["text_ce"][0]  # it reads the captions
+    one = model.generate(tokens[:2], [7, 7], poses)
     assert one.shape == (2, 8, 16, 16, 1) and 0.0 <= one.min() and one.max() <= 1.0
-    np.testing.assert_allclose(model.generate(tokens[:2], [7, 7]), one)
-    assert np.abs(model.generate(tokens[:2], [8, 9]) - one).max() > 1e-4
+    np.testing.assert_allclose(model.generate(tokens[:2], [7, 7], poses), one)
+    assert np.abs(model.generate(tokens[:2], [8, 9], poses) - one).max() > 1e-4
     model.save(tmp_path / "t2v.keras")
     again = keras.saving.load_model(tmp_path / "t2v.keras", safe_mode=True)
-    np.testing.assert_allclose(again.generate(tokens[:2], [7, 7]), one, atol=1e-5)
+    np.testing.assert_allclose(again.generate(tokens[:2], [7, 7], poses), one, atol=1e-5)
 
 
 def test_no_text_control_ignores_the_prompt() -> None:
@@ -160,7 +164,7 @@ def test_no_text_control_ignores_the_prompt() -> None:
 
     model = build_text_to_video(20, 6, 8, 16, latent_dim=4, width=4, conditional=False)
     tokens = np.random.default_rng(0).integers(1, 20, (2, 6)).astype("int32")
-    clips = model.generate(tokens, [3, 3])
+    clips = model.generate(tokens, [3, 3], np.zeros((1, 4)))
     np.testing.assert_allclose(clips[0], clips[1], atol=1e-6)
 
 
