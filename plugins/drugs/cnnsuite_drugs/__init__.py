@@ -12,7 +12,7 @@ manifest = Manifest(
     name="drugs",
     summary="Bioactivity and properties of molecules: RDKit 3D voxel grids into a 3D CNN.",
     plugin="cnnsuite_drugs.plugin:DrugsPlugin",
-    contract="1.1",
+    contract="1.2",
     requires=("rdkit",),
     default_config={
         "data": {"smiles_column": "", "target_column": "", "task": "auto", "limit": 0,
@@ -22,12 +22,13 @@ manifest = Manifest(
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
-                  "pooling": "flatten", "test_rotations": 4},
+                  "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 40, "batch_size": 32, "patience": 10},
     },
     quick_config={"data": {"limit": 120}, "features": {"n_conformers": 1},
-                  "model": {"filters": [8, 16], "dense": 16, "test_rotations": 2},
+                  "model": {"filters": [8, 16], "dense": 16, "test_rotations": 2,
+                            "predict_rotations": 2},
                   "train": {"epochs": 2}},
     config_help={
         "data.smiles_column": "CSV/TSV column holding SMILES ('' finds smiles/SMILES/...)",
@@ -64,7 +65,9 @@ manifest = Manifest(
         "model.learning_rate": "peak AdamW learning rate (cosine decay)",
         "model.weight_decay": "AdamW weight decay",
         "model.jitter": "random translation in Å added to each random training rotation",
-        "model.test_rotations": "rotations averaged at prediction time (1: none)",
+        "model.test_rotations": "rotations averaged when validating during training (1: none)",
+        "model.predict_rotations": "rotations averaged by the trained model at test, evaluate, "
+                                   "predict and explain time",
         "split.method": "'random' or 'scaffold' (Bemis-Murcko scaffolds kept in one split)",
     },
     data_formats=(

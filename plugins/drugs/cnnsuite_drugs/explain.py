@@ -1,9 +1,10 @@
 """Explanations for molecules: grid attributions mapped back onto atoms, drawn by RDKit.
 
 The model builds its grid inside (`VoxelGrid`), so the host's methods run on the part
-of the model after the grid (`grid_model`), on the grids of each conformer under the same
-fixed rotations the model averages over at prediction. A voxel's attribution is then
-shared among the atoms whose Gaussian densities made it:
+of the model after the grid (`grid_model`), on the grids of each conformer under the
+first `model.test_rotations` of the fixed rotations the model averages over at
+prediction (all `model.predict_rotations` would make an explanation 4x slower). A
+voxel's attribution is then shared among the atoms whose Gaussian densities made it:
 
 - integrated gradients (per voxel and channel): in proportion to each atom's share of
   that channel's density there. Integrated gradients from an empty grid give

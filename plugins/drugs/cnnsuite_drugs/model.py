@@ -228,6 +228,17 @@ def grid_model(model: keras.Model, task: str, model_cfg: dict[str, Any]) -> kera
     return head
 
 
+def with_rotations(model: keras.Model, k: int) -> keras.Model:
+    """The same trained model averaging over `k` test rotations instead of its own number."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["name"] in ("rotation_ensemble", "rotation_average"):
+            layer["config"]["k"] = int(k)
+    clone = keras.Model.from_config(config)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, Any],
               features_cfg: dict[str, Any], steps_per_epoch: int, epochs: int,
               seed: int = 0) -> keras.Model:

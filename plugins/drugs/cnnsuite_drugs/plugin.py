@@ -40,19 +40,13 @@ from .features import (
     standard_smiles,
     voxel_grid,
 )
-from .model import build_cnn
+from .model import build_cnn, with_rotations
 
 
 def _file_stem(text: str) -> str:
     """A short, file-safe name for an input (a SMILES string or a file name)."""
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in text.splitlines()[0])
     return stem[:40] or "molecule"
-
-
-def plugin_predictions(model: keras.Model, features: Features) -> np.ndarray:
-    """The model's raw outputs (one per conformer row)."""
-    assert isinstance(features.x, dict)
-    return np.asarray(model.predict(features.x, batch_size=64, verbose=0))
 
 
 class DrugsPlugin(Plugin):
@@ -165,6 +159,19 @@ class DrugsPlugin(Plugin):
                          config["model"], config["features"], steps,
                          int(config["train"]["epochs"]), int(config["seed"]))
 
+    def predict(self, model: keras.Model, features: Features, state: State,
+                config: Config) -> np.ndarray:
+        """Raw outputs per conformer row, averaged over `model.predict_rotations` rotations.
+
+        Training validates with `model.test_rotations` (cheap, every epoch); the final
+        predictions average over more rotations of the same trained model.
+        """
+        assert isinstance(features.x, dict)
+        k = int(config["model"].get("predict_rotations", config["model"]["test_rotations"]))
+        if k != model.get_layer("rotation_average").k:
+            model = with_rotations(model, k)
+        return np.asarray(model.predict(features.x, batch_size=32, verbose=0))
+
     def predictions(self, y_pred: Any, features: Features, state: State) -> np.ndarray:
         """One prediction per featurised molecule: conformer rows averaged, units restored."""
         owner = np.asarray(features.meta["owner"], dtype=np.int64)
@@ -223,7 +230,8 @@ class DrugsPlugin(Plugin):
             raise BadInputError("explain maps grid attributions onto the atoms of molecules; "
                                 "protein-ligand runs are not supported (run without "
                                 "data.protein to explain ligands alone)")
-        predicted = self.predictions(plugin_predictions(model, features), features, state)
+        predicted = self.predictions(self.predict(model, features, state, config), features,
+                                     state)
         weights, on_atoms = explain.molecule_attributions(
             model, features.x["atoms"], features.x["channels"], owner, len(kept),
             state["task"], config, method)
