@@ -261,3 +261,18 @@ def test_crf_loss_is_the_negative_log_likelihood_by_brute_force() -> None:
         expected.append(log_z - score(tuple(tags[:n]), row))
     loss = CRFLoss(reduction=None)(ops.convert_to_tensor(gold), ops.convert_to_tensor(packed))
     assert np.allclose(np.asarray(loss), expected, atol=1e-4)
+
+
+def test_loading_the_plugin_registers_the_parser_layers() -> None:
+    # `cnnsuite predict` reloads model.keras in a fresh process that imports only the plugin
+    import subprocess
+    import sys
+
+    code = ("import keras, cnnsuite_text.plugin\n"
+            "names = ['DilatedConvEncoder', 'WordGather', 'CRFTransitions', 'CRFLoss']\n"
+            "missing = [n for n in names\n"
+            "           if keras.saving.get_registered_object('cnnsuite_text>' + n) is None]\n"
+            "assert not missing, missing\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

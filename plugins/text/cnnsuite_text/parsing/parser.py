@@ -36,6 +36,7 @@ from .crf import unpack
 from .decoding import constrained_viterbi, greedy
 from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
+from .model import build_frame_parser  # also registers the custom layers for loading
 
 __all__ = ["FrameParser"]
 
@@ -125,8 +126,6 @@ class FrameParser:
                         meta={"index": kept})
 
     def build_model(self, features: Features, state: State, config: Config) -> Any:
-        from .model import build_frame_parser
-
         return build_frame_parser(len(state["vocab"]), len(state["intents"]),
                                   len(state["tags"]), config["parse"])
 
