@@ -24,7 +24,7 @@ manifest = Manifest(
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
                   "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
-        "train": {"epochs": 40, "batch_size": 32, "patience": 10},
+        "train": {"epochs": 15, "batch_size": 32, "patience": 10},
     },
     quick_config={"data": {"limit": 120}, "features": {"n_conformers": 1},
                   "model": {"filters": [8, 16], "dense": 16, "test_rotations": 2,
