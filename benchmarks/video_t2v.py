@@ -98,6 +98,7 @@ def main() -> None:
     y_pred = task.predict(model, test, parts["state"], config)
     sample_seconds = time.perf_counter() - tick
     scores = task.scores(recognisers, y_pred, test, config)
+    recognised = test.meta["recognised"]  # what the judges saw in the conditional model's
     if args.no_control:
         plain_scores = {k: float("nan") for k in scores}
     else:
@@ -146,6 +147,7 @@ def main() -> None:
         from cnnsuite_video.text2video_plots import prompt_grid, seed_grid
 
         args.figures.mkdir(parents=True, exist_ok=True)
+        test.meta["recognised"] = recognised
         prompt_grid(args.figures / "video-t2v-prompts.png", y_pred, test)
         seed_grid(args.figures / "video-t2v-seeds.png", y_pred, test, int(s["diversity_seeds"]))
         print(f"\nfigures: {args.figures}/video-t2v-prompts.png, video-t2v-seeds.png",

@@ -291,6 +291,7 @@ class TextToVideo(VideoTask):
             }
             unknown = [p for p in captions.pieces(item["caption"], state["vocab"])
                        if p == captions.UNK]
+            record["warning"] = ""
             if item.get("digit") is None or item.get("action") is None or unknown:
                 record["warning"] = ("the prompt does not name one digit (0-9) and one action "
                                      f"({', '.join(synthetic.ACTIONS)}) in words the model "

@@ -45,8 +45,8 @@ HELP: dict[str, str] = {
     "t2v.temperature": "text-to-video: standard deviation of the latent draws (1: the prior)",
     "t2v.recogniser_clips": "text-to-video: real clips that train the judging C3D action "
                             "classifier and 2D digit classifier",
-    "t2v.recogniser_epochs": "text-to-video: epochs of the judging C3D (the digit classifier "
-                             "gets half, at least 2)",
+    "t2v.recogniser_epochs": "text-to-video: epochs of the judging C3D and of the digit "
+                             "classifier (at least 2)",
     "t2v.diversity_prompts": "text-to-video: test prompts sampled under several seeds to "
                              "measure diversity",
     "t2v.diversity_seeds": "text-to-video: seeds per diversity prompt",

@@ -33,12 +33,10 @@ def build_digit_classifier(size: int, n_classes: int = 10) -> keras.Model:
     """A small 2D CNN that reads the digit class off one frame ``[size, size, 1]``."""
     inputs = keras.Input((size, size, 1), name="frame")
     x = inputs
-    for i, f in enumerate((24, 48)):
+    for i, f in enumerate((32, 64)):
         for part in "ab":
-            x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False,
+            x = keras.layers.Conv2D(f, 3, padding="same", activation="relu",
                                     name=f"conv{i + 1}{part}")(x)
-            x = keras.layers.BatchNormalization(name=f"bn{i + 1}{part}")(x)
-            x = keras.layers.Activation("relu", name=f"relu{i + 1}{part}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = keras.layers.Dense(64, activation="relu", name="features")(x)
@@ -84,7 +82,7 @@ class Recognisers:
         picks = np.linspace(0, frames - 1, 8).round().astype(int)
         frames_x = clips[:, picks].reshape(-1, size, size, 1)
         digit.fit(frames_x, np.repeat(digits, len(picks)), batch_size=64,
-                  epochs=max(2, (epochs + 1) // 2), verbose=0, shuffle=True)
+                  epochs=max(2, epochs), verbose=0, shuffle=True)
         out = cls(action, digit)
         if n_val:
             val, val_infos = synthetic.make_action_clips(
