@@ -100,7 +100,8 @@ manifest = Manifest(
     },
     data_formats=(
         "long-form CSV: series_id,timestamp,value (also unique_id/ds/y); one row per "
-        "observation",
+        "observation; other columns are covariates (data.covariates), and rows after a "
+        "series' last value with covariates and an empty value are its known future",
         "wide-form CSV: a timestamp column, then one column per series",
         "a folder of such CSV files",
         "gaps: snapped to a regular grid, runs up to data.max_gap interpolated and flagged, "

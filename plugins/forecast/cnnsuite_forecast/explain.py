@@ -3,15 +3,17 @@
 The forecaster reads two inputs (the context window and the future covariates), and some
 context channels (the observed flag, the calendar) are not evidence a person weighs. So
 each window is explained through a small wrapper model whose only input is the window's
-*attributable* channels (the scaled value, its one-step change, the covariates); the
-other channels and the future inputs are fixed to the window's own, except the seasonal
-naive forecast (`features.naive_input`), which the wrapper reads off the context's value
-channel so that its share is credited to the steps it repeats. The wrapper's
+*attributable* channels: the scaled value and the covariates. The one-step change channel
+and the seasonal naive forecast (a future input, `features.naive_input`) are computed
+from the value inside the wrapper, so that what the model takes from them is credited
+to the steps they come from (as separate inputs, the model's redundant paths would
+scatter one step's credit over its neighbours). The other channels and the future
+inputs are fixed to the window's own. The wrapper's
 outputs are the median forecast of every horizon step and their sum, and the host's
 methods (`cnnsuite.explain`) attribute one of them:
 
 - integrated gradients from the baseline "a flat series at the window's level" (zero
-  value and change, covariates at their series mean: all zeros in the model's units);
+  value, hence zero change, covariates at their series mean: zeros in the model's units);
 - occlusion of time segments (all attributable channels set to that baseline).
 
 Grad-CAM is not offered: the multi-horizon head reads only the last step of the last
@@ -38,13 +40,14 @@ from .model import point_forecasts  # noqa: E402
 
 
 def attributable_channels(n_channels: int) -> list[int]:
-    """Context channels explained: value, change and every covariate."""
-    return [0, 1, *range(N_CHANNELS, n_channels)]
+    """Context channels explained: the value and every covariate (the one-step change is
+    computed from the value inside the wrapper, so it is not a separate input)."""
+    return [0, *range(N_CHANNELS, n_channels)]
 
 
 def channel_names(covariates: list[str]) -> list[str]:
     """Names of the attributable channels, in order."""
-    return ["value", "change", *covariates]
+    return ["value", *covariates]
 
 
 class _FixedWindow(keras.layers.Layer):
@@ -63,7 +66,7 @@ class _FixedWindow(keras.layers.Layer):
         self.future = ops.convert_to_tensor(future[None].astype("float32"))
         self.keep = attributable_channels(context.shape[-1])
         fixed = np.ones(context.shape[-1], dtype="float32")
-        fixed[self.keep] = 0.0
+        fixed[[*self.keep, 1]] = 0.0
         self.fixed = ops.convert_to_tensor(fixed)
         # scatter matrix: attributable channels back to their places among all channels
         scatter = np.zeros((len(self.keep), context.shape[-1]), dtype="float32")
@@ -73,7 +76,13 @@ class _FixedWindow(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         n = ops.shape(inputs)[0]
-        full = ops.matmul(inputs, self.scatter) + self.context * self.fixed
+        value = inputs[..., 0]
+        change = ops.concatenate([ops.zeros_like(value[:, :1]), value[:, 1:] - value[:, :-1]],
+                                 axis=1)
+        change_channel = np.zeros((1, 1, self.scatter.shape[-1]), dtype="float32")
+        change_channel[..., 1] = 1.0
+        full = (ops.matmul(inputs, self.scatter) + self.context * self.fixed
+                + ops.expand_dims(change, -1) * ops.convert_to_tensor(change_channel))
         future = ops.repeat(self.future, n, axis=0)
         if self.naive_steps is not None:
             naive = ops.take(inputs[..., 0], self.naive_steps, axis=1)
@@ -167,7 +176,7 @@ def explanation_png(path: Path, history: np.ndarray, forecast: np.ndarray,
                  extent=(-steps + 0.5, 0.5, len(names), 0))
     strip.set_yticks(np.arange(len(names)) + 0.5, names, fontsize=7)
     strip.set_xlim(-steps + 0.5, horizon + 0.5)
-    strip.set_xlabel("step (0: the last observed; forecast after it)")
+    strip.set_xlabel("step (0: the last observed, lag 1; the forecast after it)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -43,9 +43,13 @@ def seasonal_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("seasonal")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CNNSUITE_CACHE_DIR", str(root / "cache"))
-        result = run("forecast", data=str(_seasonal(root / "train.csv", 8, 0)),
+        # many series, each its own pattern: the network cannot memorise them and must
+        # learn to repeat last year
+        result = run("forecast", data=str(_seasonal(root / "train.csv", 40, 0, length=120)),
                      out=root / "runs", overrides=SMALL, seed=0)
-    assert result.metrics["mase"] < 0.5  # it has learnt the pattern
+    # it has learnt the pattern: errors near the noise (sMAPE about 1%), where forecasting
+    # each series' mean would miss by about 16%
+    assert result.metrics["smape"] < 4.0, result.metrics["smape"]
     return result.run_dir
 
 
@@ -61,11 +65,11 @@ def test_a_seasonal_forecast_rests_on_the_lags_one_season_back(seasonal_run: Pat
     for row in rows:
         assert Path(row["png"]).stat().st_size > 0
         attribution = np.load(row["npy"])
-        assert attribution.shape == (36, 2)
+        assert attribution.shape == (36, 1)  # the value channel (no covariates)
         shares = lag_shares(attribution)
-        # step 1 repeats lags 12, 24 and 36; the 33 other lags carry little
-        assert shares[[11, 23, 35]].sum() > 0.6, shares.round(2)
-        assert row["top"][0]["part"].split()[1] in ("12", "24", "36")
+        # step 1 repeats lag 12: it leads, well ahead of every other lag
+        assert row["top"][0]["part"].startswith("lag 12 ")
+        assert shares[11] > 1.3 * np.delete(shares, 11).max(), shares.round(2)
 
 
 @pytest.mark.slow
@@ -74,3 +78,33 @@ def test_gradcam_is_refused_with_the_methods_that_work(seasonal_run: Path,
     new = _seasonal(tmp_path / "new.csv", 1, 1, length=120)
     with pytest.raises(UsageError, match="integrated-gradients or occlusion"):
         explain_run(seasonal_run, [str(new)], "gradcam", tmp_path / "x")
+
+
+@pytest.mark.slow
+def test_attributions_of_a_random_model_differ(seasonal_run: Path) -> None:
+    """Adebayo et al. (2018): re-initialised weights must change the explanation."""
+    from scipy.stats import spearmanr
+
+    from cnnsuite._runner import open_run
+    from cnnsuite_forecast.explain import window_attribution
+    from cnnsuite_forecast.features import CALENDAR
+    from cnnsuite_forecast.model import build_tcn
+
+    loaded = open_run(seasonal_run)
+    n_future = len(CALENDAR) + 1  # the calendar and the seasonal naive forecast
+    random = build_tcn(36, 9, 3, n_future, loaded.config["model"])  # fresh weights
+    rng = np.random.default_rng(2)
+    pattern = rng.normal(0, 1, SEASON)
+    context = np.zeros((36, 9), dtype="float32")
+    context[:, 0] = pattern[np.arange(36) % SEASON]
+    context[1:, 1] = np.diff(context[:, 0])
+    context[:, 2] = 1.0
+    future = np.zeros((3, n_future), dtype="float32")
+    future[:, -1] = context[24:27, 0]  # the seasonal naive forecast
+    naive = np.arange(24, 27)
+    trained = window_attribution(loaded.model, context, future, 1, 0,
+                                 "integrated-gradients", naive)
+    shuffled = window_attribution(random, context, future, 1, 0, "integrated-gradients",
+                                  naive)
+    rho = spearmanr(np.abs(trained).sum(axis=1), np.abs(shuffled).sum(axis=1))[0]
+    assert rho < 0.5, rho
