@@ -19,12 +19,12 @@ manifest = Manifest(
                      "max_length": 2048},
         "augment": {"window_slice": 0.0, "jitter": 0.0, "scale": 0.0},
         "model": {"architecture": "inception", "width": 0.25, "depth": 3,
-                  "inception_kernels": [39, 19, 9], "ensemble": 1, "learning_rate": 0.003,
+                  "inception_kernels": [39, 19, 9], "ensemble": 3, "learning_rate": 0.003,
                   "label_smoothing": 0.0},
         "split": {"val": 0.0, "test": 0.3},
         "train": {"epochs": 200, "batch_size": 16, "patience": 0},
     },
-    quick_config={"train": {"epochs": 10, "batch_size": 16}},
+    quick_config={"model": {"ensemble": 1}, "train": {"epochs": 10, "batch_size": 16}},
     config_help={
         "data.dataset": "bundled UCR/UEA set used when --data is not given: GunPoint, "
                         "ArrowHead, ItalyPowerDemand, OSULeaf, ACSF1, PickupGestureWiimoteZ, "
