@@ -15,6 +15,7 @@ import keras
 
 from cnnsuite import Config, Examples, Features, Metrics, Plugin, State, UsageError
 
+from . import models, text2video_model  # noqa: F401 - registers the custom Keras classes
 from .task import VideoTask
 
 __all__ = ["TASKS", "VideoPlugin", "task_for"]
