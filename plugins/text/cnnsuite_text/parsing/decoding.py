@@ -53,23 +53,26 @@ def constrained_viterbi(probs: np.ndarray, lengths: np.ndarray, tags: Sequence[s
     if end is not None:
         finish = finish + end.astype("float32")
     out = np.zeros(probs.shape[:2], dtype="int32")
-    for lo in range(0, len(probs), batch):
-        chunk = probs[lo: lo + batch].astype("float32")
+    order = np.argsort(lengths, kind="stable")  # similar lengths together: less padding
+    for lo in range(0, len(order), batch):
+        index = order[lo: lo + batch]
+        length = lengths[index]
+        width = max(int(length.max()), 1)
+        chunk = probs[index, :width].astype("float32")
         scores = chunk if log_space else np.log(np.clip(chunk, 1e-12, 1.0))
-        n, width, _ = scores.shape
-        length = lengths[lo: lo + batch]
+        n = len(index)
         best = begin[None] + scores[:, 0]
         back = np.zeros((n, width, n_tags), dtype="int32")
         for t in range(1, width):
             candidates = best[:, :, None] + transition[None]
             back[:, t] = candidates.argmax(axis=1)
-            step = candidates.max(axis=1) + scores[:, t]
-            best = np.where((t < length)[:, None], step, best)
+            step = np.take_along_axis(candidates, back[:, t][:, None], axis=1)[:, 0]
+            best = np.where((t < length)[:, None], step + scores[:, t], best)
         last = (best + finish[None]).argmax(axis=1)
         rows = np.arange(n)
         for t in range(width - 1, -1, -1):
             inside = t < length
-            out[lo + rows[inside], t] = last[inside]
+            out[index[inside], t] = last[inside]
             if t > 0:
                 last = np.where(inside, back[rows, t, last], last)
     return out
