@@ -246,6 +246,8 @@ def _cell(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
     return str(value)
 
 
