@@ -99,12 +99,16 @@ def resolve_config(
         _set_dotted(config, schema, key, value, manifest.name)
     if seed is not None:
         config["seed"] = int(seed)
-    spec = str(config.get("featurize", {}).get("executor", "local"))
+    check_executor_spec(str(config.get("featurize", {}).get("executor", "local")))
+    return config
+
+
+def check_executor_spec(spec: str) -> None:
+    """Raise `ConfigError` unless `spec` names a featurisation executor."""
     if spec not in ("local", "serial", "dask-local") and not spec.startswith(
             ("dask://", "tcp://", "tls://")):
         raise ConfigError(f"featurize.executor = {spec!r}: choose local, serial, dask-local "
                           "or dask://HOST:PORT")
-    return config
 
 
 def _parse_override(item: str) -> tuple[str, Any]:

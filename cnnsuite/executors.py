@@ -44,14 +44,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from ._cache import cache_dir
-from ._errors import ConfigError
+from ._config import check_executor_spec
 from ._records import atomic_write_bytes, to_jsonable
 
 __all__ = ["DaskExecutor", "Executor", "MapStats", "ProcessExecutor", "SerialExecutor",
            "cached_map", "executor_for", "get_executor"]
-
-EXECUTOR_SPECS = "local, serial, dask-local or dask://HOST:PORT"
-
 
 class Executor(Protocol):
     """Maps a picklable function over items, keeping their order."""
@@ -175,7 +172,8 @@ def get_executor(spec: str = "local", workers: int = 0) -> Executor:
         if "://" not in address:
             address = f"tcp://{address}"
         return DaskExecutor(address, workers)
-    raise ConfigError(f"featurize.executor = {spec!r}: choose {EXECUTOR_SPECS}")
+    check_executor_spec(spec)  # raises: no other spec is known
+    raise AssertionError(spec)
 
 
 @contextmanager

@@ -175,13 +175,10 @@ def vertex_features(vertices: np.ndarray, faces: np.ndarray, radii: Sequence[flo
     return np.column_stack([mean, gauss, fractions])
 
 
-def _side_map(xy: np.ndarray, values: np.ndarray, shape: tuple[int, int], mm_per_pixel: float
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Average per-vertex `values` into pixels (centred image), filling small gaps."""
+def _side_map(row: np.ndarray, col: np.ndarray, ok: np.ndarray, values: np.ndarray,
+              shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Average per-vertex `values` into their pixels (`map_pixels`), filling small gaps."""
     height, width = shape
-    col = np.floor(xy[:, 0] / mm_per_pixel + width / 2).astype(np.int64)
-    row = np.floor(height / 2 - xy[:, 1] / mm_per_pixel).astype(np.int64)
-    ok = (col >= 0) & (col < width) & (row >= 0) & (row < height)
     pixel = row[ok] * width + col[ok]
     count = np.bincount(pixel, minlength=height * width).reshape(height, width).astype(float)
     sums = np.stack([np.bincount(pixel, weights=values[ok, k], minlength=height * width)
@@ -237,7 +234,6 @@ def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarra
     masks = []
     for side in (1.0, -1.0):
         on_side = normals[:, 2] * side > 0.25
-        xy = vertices[on_side, :2] * np.array([side, 1.0])
         z = vertices[on_side, 2] * side
         columns = [
             np.arcsinh(per_vertex[on_side, 0]),
@@ -247,7 +243,8 @@ def curvature_map(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.ndarra
         ]
         if quality is not None:
             columns.append(quality[on_side])
-        image, mask = _side_map(xy, np.column_stack(columns), shape, scale)
+        row, col, ok = map_pixels(vertices[on_side], side, shape, scale)
+        image, mask = _side_map(row, col, ok, np.column_stack(columns), shape)
         channels.append(image)
         masks.append(mask)
     mask = (masks[0] | masks[1]).astype(float)[..., None]

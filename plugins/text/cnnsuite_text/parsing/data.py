@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,16 @@ def parse_atis_line(line: str) -> Utterance | str:
 def read_atis(path: Path, cfg: dict[str, Any]) -> tuple[list[Utterance], list[str],
                                                         list[Rejected]]:
     """The usable lines of an ATIS file, their ids, and the rejected lines with reasons."""
+    return _read_lines(path, cfg, parse_atis_line)
+
+
+def _read_lines(path: Path, cfg: dict[str, Any], parse: Callable[[str], Utterance | str]
+                ) -> tuple[list[Utterance], list[str], list[Rejected]]:
+    """Each decoded line through `parse`: utterances with ``file:line`` ids, or rejections."""
     decoded = decode_lines(path, cfg["encoding"], cfg["fallback_encoding"])
     out, ids, rejected = [], [], list(decoded.rejected)
     for number, line in decoded.lines:
-        parsed = parse_atis_line(line)
+        parsed = parse(line)
         where = f"{path.name}:{number}"
         if isinstance(parsed, str):
             rejected.append(Rejected(where, parsed, str(path)))
@@ -169,17 +176,7 @@ def parse_jsonl_line(line: str) -> Utterance | str:
 def read_jsonl(path: Path, cfg: dict[str, Any]) -> tuple[list[Utterance], list[str],
                                                          list[Rejected]]:
     """The usable records of a JSON Lines file, their ids, and the rejected lines."""
-    decoded = decode_lines(path, cfg["encoding"], cfg["fallback_encoding"])
-    out, ids, rejected = [], [], list(decoded.rejected)
-    for number, line in decoded.lines:
-        parsed = parse_jsonl_line(line)
-        where = f"{path.name}:{number}"
-        if isinstance(parsed, str):
-            rejected.append(Rejected(where, parsed, str(path)))
-        else:
-            out.append(parsed)
-            ids.append(where)
-    return out, ids, rejected
+    return _read_lines(path, cfg, parse_jsonl_line)
 
 
 def frames_to_examples(utterances: list[Utterance], ids: list[str],
