@@ -318,12 +318,16 @@ class TextPlugin(Plugin):
     def explain(self, model: Any, features: Features, examples: Examples, state: State,
                 config: Config, method: str, out_dir: Path) -> list[dict[str, Any]]:
         """Token attributions of each sentence's predicted class: a PNG of the sentence
-        coloured by attribution, the raw attribution as .npy, and the top tokens."""
+        coloured by attribution, the raw attribution as .npy, and the top tokens; for
+        parsing, of the intent and of each slot (`explain.explain_frames`); for retrieval,
+        of the query's and the document's tokens to their cosine (`explain.explain_pairs`)."""
         from . import explain
 
-        if state.get("task") != "classification":
-            raise UsageError("cnnsuite explain is implemented for sentence classification "
-                             "(task = 'classify'); this run is not one")
+        if state.get("task") == "parsing":
+            return explain.explain_frames(model, features, examples, state, config, method,
+                                          out_dir)
+        if state.get("task") == "retrieval":
+            return explain.explain_pairs(model, features, examples, state, method, out_dir)
         assert isinstance(features.x, np.ndarray)
         tok = state["tokenizer"]
         words = tok.get("kind") == "words"
