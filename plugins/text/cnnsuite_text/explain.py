@@ -208,13 +208,13 @@ def pieces_to_words(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
 # -- retrieval (task = retrieve) -------------------------------------------------------------
 
 class _PairCosine(keras.layers.Layer):  # type: ignore[misc]
-    """The CLSM's cosine of a query and a document given as one sequence of token
-    vectors (the query's first), through the trained encoder's own layers."""
+    """The CLSM's cosine between texts given as token vectors and one fixed other text
+    (its token vectors `fixed`), through the trained encoder's own layers."""
 
-    def __init__(self, model: Any, query_length: int, **kwargs: Any) -> None:
+    def __init__(self, model: Any, fixed: np.ndarray, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.layers_ = [model.get_layer(n) for n in ("convolutions", "semantic", "unit")]
-        self.query_length = int(query_length)
+        self.fixed = self.encode(np.asarray(fixed, dtype="float32")[None])
 
     def encode(self, vectors: Any) -> Any:
         for layer in self.layers_:
@@ -222,9 +222,7 @@ class _PairCosine(keras.layers.Layer):  # type: ignore[misc]
         return vectors
 
     def call(self, vectors: Any) -> Any:
-        q = self.encode(vectors[:, : self.query_length])
-        d = self.encode(vectors[:, self.query_length:])
-        return keras.ops.sum(q * d, axis=-1, keepdims=True)
+        return keras.ops.sum(self.encode(vectors) * self.fixed, axis=-1, keepdims=True)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0], 1)
@@ -232,21 +230,29 @@ class _PairCosine(keras.layers.Layer):  # type: ignore[misc]
 
 def pair_attributions(model: Any, query: np.ndarray, document: np.ndarray, method: str,
                       steps: int = 48) -> tuple[np.ndarray, np.ndarray]:
-    """Per-token attribution of the query's and the document's tokens (one array, query
-    first) to their cosine, from the all-padding baseline."""
+    """Per-token attribution to the cosine of a query and a document: each text's tokens
+    with the other text held as it is, from that text's all-padding baseline (so the
+    query's attributions add up to cos(query, doc) - cos(nothing, doc), and likewise for
+    the document's). One array, the query's tokens first."""
     from cnnsuite.explain import integrated_gradients, occlusion
 
     _check_method(method)
     embed = model.get_layer("embedding")
-    vectors = np.concatenate([np.asarray(embed(np.asarray(ids, dtype="int32")[None]),
-                                         dtype="float32") for ids in (query, document)], axis=1)
-    inp = keras.Input(shape=vectors.shape[1:], name="token_vectors")
-    head = keras.Model(inp, _PairCosine(model, len(query))(inp))
-    if method == "occlusion":
-        drops = occlusion(head, vectors, np.array([0]), window=(1,))[0]
-        return drops, drops
-    raw = integrated_gradients(head, vectors, np.array([0]), steps=steps)[0]
-    return raw.sum(axis=-1), raw
+    q, d = (np.asarray(embed(np.asarray(ids, dtype="int32")[None]), dtype="float32")
+            for ids in (query, document))
+    scores, raws = [], []
+    for vectors, fixed in ((q, d[0]), (d, q[0])):
+        inp = keras.Input(shape=vectors.shape[1:], name="token_vectors")
+        head = keras.Model(inp, _PairCosine(model, fixed)(inp))
+        if method == "occlusion":
+            drops = occlusion(head, vectors, np.array([0]), window=(1,))[0]
+            scores.append(drops)
+            raws.append(drops)
+            continue
+        raw = integrated_gradients(head, vectors, np.array([0]), steps=steps)[0]
+        scores.append(raw.sum(axis=-1))
+        raws.append(raw)
+    return np.concatenate(scores), np.concatenate(raws)
 
 
 def _check_method(method: str) -> None:
@@ -321,7 +327,8 @@ def explain_frames(model: Any, features: Any, examples: Any, state: dict[str, An
                           "attribution": [round(float(s), 6) for s in per_word],
                           "top": top_tokens(words, per_word, 3, "word")})
         frame = "; ".join([label] + [f"{s['label']}={s['text']}" for s in slots])
-        files = _row_files(out_dir, f"{k:03d}", picture, np.stack(raws), f"{method}: {frame}")
+        files = _row_files(out_dir, f"{k:03d}", picture, np.stack(raws),
+                           f"{method}: intent {label}, {len(slots)} slot(s)")
         rows.append({"input": examples.ids[int(index)], "prediction": frame, **files,
                      "tokens": words,
                      "attribution": [round(float(s), 6) for s in intent_scores],
@@ -332,7 +339,8 @@ def explain_frames(model: Any, features: Any, examples: Any, state: dict[str, An
 def explain_pairs(model: Any, features: Any, examples: Any, state: dict[str, Any],
                   method: str, out_dir: Path) -> list[dict[str, Any]]:
     """Which words of a query and of a document make the CLSM match them: attribution of
-    their cosine to every token of both, a PNG with the query and the document coloured."""
+    their cosine to the tokens of each, the other held fixed (`pair_attributions`); a PNG
+    with the query and the document coloured."""
     _check_method(method)
     vocab = state["vocab"]
     rows = []

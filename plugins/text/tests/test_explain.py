@@ -190,14 +190,20 @@ def test_retrieval_explanation_accounts_for_the_cosine(tmp_path: Path) -> None:
     (row,) = rows
     assert Path(row["png"]).stat().st_size > 1000 and row["top"][0]["text"] in ("query",
                                                                                 "document")
+    # completeness: each text's attributions add up to cosine - cosine(that text absent)
     loaded = open_run(result.run_dir)
-    n_query = len(loaded.plugin.featurize(loaded.plugin.read_inputs(
-        ["excellent music", "x"], loaded.state, loaded.config), loaded.state,
-        loaded.config).x["query"][0].nonzero()[0])
-    assert len(row["tokens"]) == n_query + np.load(row["npy"]).shape[0] - n_query
-    # completeness: the attributions add up to cosine(texts) - cosine(all padding)
-    inp = keras.Input(shape=(len(row["tokens"]), loaded.model.get_layer("embedding").output_dim))
-    head = keras.Model(inp, explain._PairCosine(loaded.model, n_query)(inp))
-    at_baseline = float(np.asarray(head(np.zeros((1, *inp.shape[1:]), "float32")))[0, 0])
+    model = loaded.model
+    embed = model.get_layer("embedding")
+    x = loaded.plugin.featurize(loaded.plugin.read_inputs(
+        ["excellent music", "the soundtrack is superb ."], loaded.state, loaded.config),
+        loaded.state, loaded.config).x
+    q, d = (np.asarray(embed(x[k][0][x[k][0] > 0][None])) for k in ("query", "document"))
+    n_query = q.shape[1]
+    assert len(row["tokens"]) == np.load(row["npy"]).shape[0] == n_query + d.shape[1]
     cosine = float(row["prediction"].split()[-1])
-    assert sum(row["attribution"]) == pytest.approx(cosine - at_baseline, abs=0.02)
+    for scores, fixed, varied in ((row["attribution"][:n_query], d[0], q),
+                                  (row["attribution"][n_query:], q[0], d)):
+        inp = keras.Input(shape=varied.shape[1:])
+        head = keras.Model(inp, explain._PairCosine(model, fixed)(inp))
+        absent = float(np.asarray(head(np.zeros_like(varied)))[0, 0])
+        assert sum(scores) == pytest.approx(cosine - absent, abs=0.02)
