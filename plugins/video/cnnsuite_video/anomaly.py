@@ -279,6 +279,19 @@ class AnomalyTask(VideoTask):
         return rows
 
 
+    def explain(self, model: keras.Model, features: Features, examples: Examples,
+                state: State, config: Config, method: str, out_dir: Path
+                ) -> list[dict[str, Any]]:
+        """Each video's most anomalous window: its per-pixel reconstruction error and the
+        attribution of its score (`autoencoder.score`) to the input pixels."""
+        from .explain import explain_windows
+
+        score = str(config["autoencoder"]["score"])
+        if score not in SCORES:
+            raise UsageError(f"autoencoder.score {score!r} is not one of {', '.join(SCORES)}")
+        return explain_windows(model, features, examples, score, method, out_dir)
+
+
 def _object_array(rows: list[np.ndarray]) -> np.ndarray:
     """Per-video frame labels of different lengths, as one array of arrays."""
     out = np.empty(len(rows), dtype=object)

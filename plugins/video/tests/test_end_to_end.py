@@ -110,3 +110,31 @@ def test_explain_over_space_and_time(action_run: Path, tmp_path: Path, method: s
     shares = [part["share"] for part in row["top"]]
     assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
     assert row["top"][0]["part"].startswith("frames ")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["integrated-gradients", "occlusion"])
+def test_anomaly_explanation_points_at_a_planted_object(anomaly_run: Path, tmp_path: Path,
+                                                        method: str) -> None:
+    """A white square that no training clip had, in frames 4-7 at the top left: the
+    window's error, and its attribution, are there."""
+    clip, _, _ = render_anomaly_clip(6, "normal", 3)
+    clip = clip.copy()
+    clip[4:8, 3:9, 3:9] = 1.0
+    np.save(tmp_path / "patch.npy", clip)
+    done = _cli("explain", str(anomaly_run), str(tmp_path / "patch.npy"), "--method", method,
+                "--out", str(tmp_path / "explained"), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads(done.stdout)["explanations"][0]
+    assert row["top"][0]["part"] == "frames 4-7, top left", row["top"]
+    assert row["top"][0]["share"] > 2 * row["top"][1]["share"], row["top"]
+    assert Path(row["png"]).stat().st_size > 1000
+    assert np.load(row["npy"]).shape[:3] == (16, 32, 32)
+
+
+@pytest.mark.slow
+def test_anomaly_gradcam_is_refused_with_a_reason(anomaly_run: Path, tmp_path: Path) -> None:
+    np.save(tmp_path / "clip.npy", render_anomaly_clip(6, "normal", 3)[0])
+    done = _cli("explain", str(anomaly_run), str(tmp_path / "clip.npy"), "--method", "gradcam",
+                cwd=tmp_path)
+    assert done.returncode == 2 and "integrated-gradients or occlusion" in done.stderr
