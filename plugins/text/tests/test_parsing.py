@@ -276,3 +276,35 @@ def test_loading_the_plugin_registers_the_parser_layers() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_ensemble_members_train_on_their_own_losses_and_average(tmp_path: Path) -> None:
+    import keras
+
+    from cnnsuite_text.parsing.model import build_frame_parser
+    from cnnsuite_text.parsing.parser import FrameParser
+
+    cfg = {"embedding_dim": 8, "embedding_dropout": 0.0, "filters": 8, "kernel_size": 3,
+           "dilations": [1, 2], "dropout": 0.0, "summary_dim": 4, "learning_rate": 0.01,
+           "slot_weight": 1.0, "unk_rate": 0.0, "crf": False, "ensemble": 2,
+           "lr_decay": "cosine"}
+    model = build_frame_parser(20, 3, 5, cfg, steps_per_epoch=2, epochs=2)
+    assert {"intent", "slots", "intent_1", "slots_2"} <= set(model.output_names)
+    assert set(model.loss) == {"intent_1", "slots_1", "intent_2", "slots_2"}
+    rng = np.random.default_rng(0)
+    x = {"pieces": rng.integers(1, 20, (8, 6)).astype("int32"),
+         "starts": np.tile(np.arange(1, 5, dtype="int32"), (8, 1))}
+    y = {"intent": rng.integers(0, 3, 8).astype("int32"),
+         "slots": rng.integers(0, 5, (8, 4)).astype("int32")}
+    cut = FrameParser().batch_transform({"parse": cfg, "seed": 0}, training=True)
+    xb, yb = cut(x, y)
+    assert set(yb) == {"intent", "slots", "intent_1", "slots_1", "intent_2", "slots_2"}
+    history = model.fit(xb, yb, epochs=2, verbose=0, batch_size=4)
+    assert {"intent_1_loss", "slots_2_loss"} <= set(history.history)
+    out = model(x, training=False)
+    mean = (np.asarray(out["intent_1"]) + np.asarray(out["intent_2"])) / 2
+    assert np.allclose(np.asarray(out["intent"]), mean, atol=1e-6)
+    assert not np.allclose(np.asarray(out["slots_1"]), np.asarray(out["slots_2"]))
+    model.save(tmp_path / "m.keras")  # reloads with the same averaged outputs
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    assert np.allclose(np.asarray(again(x)["slots"]), np.asarray(out["slots"]), atol=1e-5)

@@ -21,7 +21,7 @@ from keras import ops
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser"]
+__all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser", "member_names"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -102,40 +102,71 @@ class WordGather(keras.layers.Layer):
         return (starts[0], starts[1], encoding[-1] + summary[-1])
 
 
+def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
+            cfg: dict[str, Any], suffix: str) -> tuple[Any, Any]:
+    """One parser on the shared piece vectors: ``(intent probabilities, slot outputs)``."""
+    encoding, pooled = DilatedConvEncoder(
+        int(cfg["filters"]), int(cfg["kernel_size"]), tuple(cfg["dilations"]),
+        float(cfg["dropout"]), name=f"encoder{suffix}")([vectors, pieces])
+    pooled = keras.layers.Dropout(float(cfg["dropout"]), name=f"pooled_dropout{suffix}")(pooled)
+    intent = keras.layers.Dense(n_intents, activation="softmax", name=f"intent{suffix}")(pooled)
+    summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
+                                 name=f"summary{suffix}")(pooled)
+    words = WordGather(name=f"words{suffix}")([encoding, starts, summary])
+    hidden = keras.layers.Conv1D(int(cfg["filters"]), 3, padding="same", activation="gelu",
+                                 name=f"word_conv{suffix}")(words)
+    hidden = keras.layers.Dropout(float(cfg["dropout"]), name=f"word_dropout{suffix}")(hidden)
+    if cfg["crf"]:
+        scores = keras.layers.Dense(n_tags, name=f"slot_scores{suffix}")(hidden)
+        slots = CRFTransitions(name=f"slots{suffix}")(scores)
+    else:
+        slots = keras.layers.Dense(n_tags, activation="softmax", name=f"slots{suffix}")(hidden)
+    return intent, slots
+
+
+def member_names(n_members: int) -> list[str]:
+    """Output-name suffixes of the ensemble's members (``""`` alone: no ensemble)."""
+    return [""] if n_members <= 1 else [f"_{k}" for k in range(1, n_members + 1)]
+
+
 def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
-                       cfg: dict[str, Any]) -> keras.Model:
-    """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``."""
+                       cfg: dict[str, Any], steps_per_epoch: int = 0,
+                       epochs: int = 0) -> keras.Model:
+    """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``.
+
+    With ``cfg["ensemble"] = K > 1`` the piece embedding is shared by K parsers
+    (``encoder_1``... ``slots_K``), each trained by its own loss (its output names carry
+    the suffix), and ``intent``/``slots`` are the members' averaged outputs (for a CRF, the
+    averaged emissions and transitions). With ``cfg["lr_decay"] == "cosine"`` the
+    learning rate falls along a cosine over `epochs` x `steps_per_epoch` steps.
+    """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
     vectors = keras.layers.Embedding(vocab_size, int(cfg["embedding_dim"]),
                                      name="embedding")(pieces)
     vectors = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
                                             name="embedding_dropout")(vectors)
-    encoding, pooled = DilatedConvEncoder(
-        int(cfg["filters"]), int(cfg["kernel_size"]), tuple(cfg["dilations"]),
-        float(cfg["dropout"]), name="encoder")([vectors, pieces])
-    pooled = keras.layers.Dropout(float(cfg["dropout"]), name="pooled_dropout")(pooled)
-    intent = keras.layers.Dense(n_intents, activation="softmax", name="intent")(pooled)
-    summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
-                                 name="summary")(pooled)
-    words = WordGather(name="words")([encoding, starts, summary])
-    hidden = keras.layers.Conv1D(int(cfg["filters"]), 3, padding="same", activation="gelu",
-                                 name="word_conv")(words)
-    hidden = keras.layers.Dropout(float(cfg["dropout"]), name="word_dropout")(hidden)
-    if cfg["crf"]:
-        scores = keras.layers.Dense(n_tags, name="slot_scores")(hidden)
-        slots = CRFTransitions(name="slots")(scores)
-        slot_loss: Any = CRFLoss()
-    else:
-        slots = keras.layers.Dense(n_tags, activation="softmax", name="slots")(hidden)
-        slot_loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
-    model = keras.Model({"pieces": pieces, "starts": starts},
-                        {"intent": intent, "slots": slots}, name="frame_parser")
-    model.compile(
-        optimizer=keras.optimizers.Adam(float(cfg["learning_rate"])),
-        loss={"intent": keras.losses.SparseCategoricalCrossentropy(),
-              "slots": slot_loss},
-        loss_weights={"intent": 1.0, "slots": float(cfg["slot_weight"])},
-        metrics={"intent": ["accuracy"]},
-    )
+    suffixes = member_names(int(cfg.get("ensemble", 1)))
+    members = [_member(vectors, pieces, starts, n_intents, n_tags, cfg, s) for s in suffixes]
+    slot_loss: Any = (CRFLoss() if cfg["crf"]
+                      else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
+    outputs: dict[str, Any] = {}
+    losses: dict[str, Any] = {}
+    weights: dict[str, float] = {}
+    for suffix, (intent, slots) in zip(suffixes, members, strict=True):
+        outputs[f"intent{suffix}"], outputs[f"slots{suffix}"] = intent, slots
+        losses[f"intent{suffix}"] = keras.losses.SparseCategoricalCrossentropy()
+        losses[f"slots{suffix}"] = slot_loss
+        weights[f"intent{suffix}"] = 1.0
+        weights[f"slots{suffix}"] = float(cfg["slot_weight"])
+    if len(members) > 1:
+        outputs["intent"] = keras.layers.Average(name="intent")([m[0] for m in members])
+        outputs["slots"] = keras.layers.Average(name="slots")([m[1] for m in members])
+    rate: Any = float(cfg["learning_rate"])
+    if str(cfg.get("lr_decay", "none")) == "cosine" and steps_per_epoch * epochs > 0:
+        rate = keras.optimizers.schedules.CosineDecay(rate, steps_per_epoch * epochs,
+                                                      alpha=0.02)
+    model = keras.Model({"pieces": pieces, "starts": starts}, outputs, name="frame_parser")
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=losses, loss_weights=weights,
+                  metrics={"intent": ["accuracy"]})
     return model

@@ -36,7 +36,7 @@ from .crf import unpack
 from .decoding import constrained_viterbi, greedy
 from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
-from .model import build_frame_parser  # also registers the custom layers for loading
+from .model import build_frame_parser, member_names  # registers the layers for loading
 
 __all__ = ["FrameParser"]
 
@@ -126,8 +126,11 @@ class FrameParser:
                         meta={"index": kept})
 
     def build_model(self, features: Features, state: State, config: Config) -> Any:
+        train = config["train"]
+        steps = -(-len(features) // max(int(train["batch_size"]), 1))
         return build_frame_parser(len(state["vocab"]), len(state["intents"]),
-                                  len(state["tags"]), config["parse"])
+                                  len(state["tags"]), config["parse"], steps_per_epoch=steps,
+                                  epochs=int(train["epochs"]))
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
@@ -138,6 +141,7 @@ class FrameParser:
 
         unk_rate = float(config["parse"]["unk_rate"]) if training else 0.0
         seed = int(config["seed"])
+        members = member_names(int(config["parse"].get("ensemble", 1)))
 
         def cut(x: Any, y: Any = None) -> Any:
             n_pieces = tf.maximum(tf.reduce_max(tf.reduce_sum(
@@ -152,7 +156,11 @@ class FrameParser:
             x = {"pieces": pieces, "starts": x["starts"][:, :n_words]}
             if y is None:
                 return (x,)
-            return x, {"intent": y["intent"], "slots": y["slots"][:, :n_words]}
+            slots = y["slots"][:, :n_words]
+            targets = {"intent": y["intent"], "slots": slots}
+            for suffix in members:  # each member of an ensemble is trained on the targets
+                targets[f"intent{suffix}"], targets[f"slots{suffix}"] = y["intent"], slots
+            return x, targets
 
         return cut
 
