@@ -1,4 +1,5 @@
-"""Plots every plugin's report needs: training curves and a confusion matrix.
+"""Plots every plugin's report needs: training curves and a confusion matrix, and
+`save_figure`, the last step of every plugin's own figures.
 
 Plugins draw their domain's pictures themselves; these two are the same everywhere.
 matplotlib is imported when a plot is drawn, with the non-interactive Agg backend.
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["confusion_matrix_plot", "training_curves"]
+__all__ = ["confusion_matrix_plot", "save_figure", "training_curves"]
 
 _NOT_CURVES = {"epoch", "learning_rate", "lr"}
 
@@ -23,6 +24,16 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig: Any, path: Path | str, dpi: int = 100, tight: bool = True) -> Path:
+    """Lay out `fig` (unless `tight` is False), write it to `path` and free it."""
+    plt = _pyplot()
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return Path(path)
 
 
 def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
@@ -39,10 +50,7 @@ def training_curves(path: Path, history: dict[str, list[float]]) -> Path | None:
             ax.plot(history["val_" + key], "--", label="val_" + key)
         ax.set_xlabel("epoch")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def confusion_matrix_plot(path: Path, matrix: np.ndarray, class_names: list[str],
@@ -61,7 +69,4 @@ def confusion_matrix_plot(path: Path, matrix: np.ndarray, class_names: list[str]
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if count > matrix.max() / 2 else "black", fontsize=8)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cnnsuite import explain as methods  # noqa: E402
+from cnnsuite.plots import save_figure
 
 from .data import Series  # noqa: E402
 
@@ -59,7 +60,4 @@ def explanation_png(path: Path, values: np.ndarray, importance: np.ndarray, flag
                  extent=(start, start + len(values), 0, 1))
     strip.set_yticks([])
     strip.set_xlabel("point")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

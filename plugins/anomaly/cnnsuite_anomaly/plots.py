@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import training_curves  # noqa: E402, F401
+from cnnsuite.plots import save_figure, training_curves  # noqa: E402, F401
 
 from .data import Series  # noqa: E402
 from .metrics import segments  # noqa: E402
@@ -40,10 +40,7 @@ def detection_plot(path: Path, series: Series, scores: dict[str, np.ndarray], th
     axes[2].set_ylim(-0.02, 1.02)
     axes[2].set_ylabel("SR-CNN\nprobability")
     axes[2].set_xlabel("point")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def saliency_plot(path: Path, window: np.ndarray, saliency: np.ndarray) -> Path:
@@ -54,7 +51,4 @@ def saliency_plot(path: Path, window: np.ndarray, saliency: np.ndarray) -> Path:
     axes[1].plot(saliency[: len(window)], lw=0.9, color="tab:purple")
     axes[1].set_ylabel("saliency")
     axes[1].set_xlabel("point in window")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

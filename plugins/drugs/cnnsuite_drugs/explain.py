@@ -32,6 +32,7 @@ from rdkit.Chem import rdDepictor
 from rdkit.Chem.Draw import SimilarityMaps, rdMolDraw2D
 
 from cnnsuite import explain as methods
+from cnnsuite.plots import save_figure
 
 from .features import grid_axis, heavy_first, parse_molecule, standardize, voxel_grid
 from .model import fixed_rotations, grid_model
@@ -179,7 +180,4 @@ def similarity_map_png(path: Path, mol: Chem.Mol, weights: np.ndarray, title: st
     ax.axis("off")
     fig.text(0.5, 0.02, "green raises the prediction, pink lowers it; numbers are the atom "
              "indices of `top`", ha="center", fontsize=6.5)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

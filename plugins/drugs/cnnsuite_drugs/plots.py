@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import training_curves  # noqa: E402, F401
+from cnnsuite.plots import save_figure, training_curves  # noqa: E402, F401
 
 
 def predicted_vs_measured(path: Path, measured: np.ndarray, predicted: np.ndarray,
@@ -24,10 +24,7 @@ def predicted_vs_measured(path: Path, measured: np.ndarray, predicted: np.ndarra
     ax.set_xlabel("measured")
     ax.set_ylabel("predicted")
     ax.set_title(f"test set: RMSE {rmse:.3f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def roc_curve_plot(path: Path, y_true: np.ndarray, probability: np.ndarray,
@@ -43,10 +40,7 @@ def roc_curve_plot(path: Path, y_true: np.ndarray, probability: np.ndarray,
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title(f"test set: ROC-AUC {auc:.3f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def molecule_grid(path: Path, smiles: str, grid: np.ndarray, names: list[str]) -> Path:
@@ -69,7 +63,4 @@ def molecule_grid(path: Path, smiles: str, grid: np.ndarray, names: list[str]) -
         sub.imshow(grid[..., c].max(axis=2).T, origin="lower", cmap="viridis")
         sub.set_title(f"{names[c]} (max over z)", fontsize=8)
         sub.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cnnsuite import explain as methods  # noqa: E402
+from cnnsuite.plots import save_figure
 
 
 def last_conv_activation(model: Any) -> str:
@@ -64,7 +65,4 @@ def explanation_png(path: Path, image: np.ndarray, heat: np.ndarray, title: str)
     fig.colorbar(overlay, ax=axes[1], fraction=0.046)
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

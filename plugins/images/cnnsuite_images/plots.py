@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
+from cnnsuite.plots import confusion_matrix_plot, save_figure, training_curves  # noqa: E402, F401
 
 
 def misclassified_grid(path: Path, images: np.ndarray, y_true: np.ndarray,
@@ -27,7 +27,4 @@ def misclassified_grid(path: Path, images: np.ndarray, y_true: np.ndarray,
         ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray")
         ax.set_title(f"{class_names[y_true[i]]}->{class_names[y_pred[i]]}", fontsize=8)
     fig.suptitle(f"misclassified test images ({len(np.flatnonzero(y_true != y_pred))})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 
 from cnnsuite import UsageError  # noqa: E402
 from cnnsuite import explain as methods  # noqa: E402
+from cnnsuite.plots import save_figure
 
 from .model import class_activation_maps, n_members  # noqa: E402
 
@@ -63,7 +64,4 @@ def explanation_png(path: Path, series: np.ndarray, importance: np.ndarray, titl
                  extent=(0, len(importance), 0, 1))
     strip.set_yticks([])
     strip.set_xlabel("time step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
+from cnnsuite.plots import confusion_matrix_plot, save_figure, training_curves  # noqa: E402, F401
 
 
 def pick_examples(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 6) -> list[int]:
@@ -47,6 +47,4 @@ def activation_map_plot(path: Path, x: np.ndarray, maps: np.ndarray, index: list
         ax.set_xlabel("time step")
     fig.colorbar(points, ax=axes.ravel().tolist(), shrink=0.6, label="class activation")
     fig.suptitle("class activation maps on test series (z-normalised)")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, tight=False)  # the shared colour bar breaks tight layout

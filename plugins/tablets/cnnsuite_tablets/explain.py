@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cnnsuite import explain as methods  # noqa: E402
+from cnnsuite.plots import save_figure
 
 from .features import MAP_CHANNELS  # noqa: E402
 
@@ -72,10 +73,7 @@ def explanation_png(path: Path, maps: np.ndarray, heat: np.ndarray, title: str) 
         ax.set_title(SIDES[s], fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def vertex_heat(vertices: np.ndarray, faces: np.ndarray, heat: np.ndarray,
@@ -134,7 +132,5 @@ def mesh_explanation(vertices: np.ndarray, faces: np.ndarray, per_vertex: np.nda
         ax.set_title(SIDES[s], fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    save_figure(fig, png, dpi=110)
     return png, ply

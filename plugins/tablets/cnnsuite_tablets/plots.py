@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # noqa: E402
 
-from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
+from cnnsuite.plots import confusion_matrix_plot, save_figure, training_curves  # noqa: E402, F401
 
 from .features import MAP_CHANNELS  # noqa: E402
 
@@ -34,10 +34,7 @@ def curvature_maps_plot(path: Path, maps: np.ndarray, labels: list[str]) -> Path
             ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_title(f"{label}\n{title}" if col == 0 else title, fontsize=8)
             ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)
 
 
 def curvature_rendering(path: Path, vertices: np.ndarray, faces: np.ndarray,
@@ -56,7 +53,4 @@ def curvature_rendering(path: Path, vertices: np.ndarray, faces: np.ndarray,
     ax.view_init(elev=55, azim=-70)
     ax.set_title(f"{title}\nmean curvature (red convex, blue concave)", fontsize=9)
     ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

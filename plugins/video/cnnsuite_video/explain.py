@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnsuite import Examples, Features, State, UsageError
 from cnnsuite import explain as methods
+from cnnsuite.plots import save_figure
 
 __all__ = ["attribution_volumes", "explain_clips", "explain_windows", "top_cells"]
 
@@ -85,10 +86,7 @@ def _png(path: Path, clip: np.ndarray, heat: np.ndarray, title: str, shown: int 
         for ax in axes[:, c]:
             ax.axis("off")
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def explain_clips(model: Any, features: Features, examples: Examples, state: State,

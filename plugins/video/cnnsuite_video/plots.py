@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnsuite.plots import save_figure
+
 __all__ = ["clip_grid", "roc_curve_plot", "score_strip"]
 
 _MAX_SHOWN = 16
@@ -53,10 +55,7 @@ def clip_grid(path: Path, clips: np.ndarray, y_true: np.ndarray, y_pred: np.ndar
         mark = "" if y_true[i] == y_pred[i] else "  (wrong)"
         axes[r, 0].set_title(f"{names[y_true[i]]} -> {names[y_pred[i]]}{mark}", fontsize=8,
                              loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=90)
 
 
 def score_strip(path: Path, videos: Sequence[np.ndarray], scores: Sequence[np.ndarray],
@@ -84,10 +83,7 @@ def score_strip(path: Path, videos: Sequence[np.ndarray], scores: Sequence[np.nd
         ax.set_title(title + ("  (shaded: labelled anomalous)" if label is not None else ""),
                      fontsize=8, loc="left")
         ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=90)
 
 
 def roc_curve_plot(path: Path, labels: np.ndarray, scores: np.ndarray) -> Path:
@@ -102,7 +98,4 @@ def roc_curve_plot(path: Path, labels: np.ndarray, scores: np.ndarray) -> Path:
     ax.set_xlabel("false positive rate (frames)")
     ax.set_ylabel("true positive rate (frames)")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
