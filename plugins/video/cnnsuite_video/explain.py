@@ -71,6 +71,9 @@ def _png(path: Path, clip: np.ndarray, heat: np.ndarray, title: str, shown: int 
     import matplotlib.pyplot as plt
 
     index = np.unique(np.round(np.linspace(0, len(clip) - 1, shown)).astype(int))
+    peak = int(heat.reshape(len(heat), -1).sum(axis=1).argmax())
+    if peak not in index:  # always show the frame with the most heat, in place of its neighbour
+        index[np.abs(index - peak).argmin()] = peak
     n_rows = 2 if error is None else 3
     fig, axes = plt.subplots(n_rows, len(index), figsize=(1.3 * len(index), 1.5 * n_rows),
                              squeeze=False)
@@ -162,7 +165,11 @@ def explain_windows(model: Any, features: Features, examples: Examples, score: s
             a, rest = part["part"].removeprefix("frames ").split(",", 1)
             lo, hi = (int(v) + first for v in a.split("-"))
             part["part"] = f"frames {lo}-{hi},{rest}"
+        per_frame = heat[0].reshape(len(heat[0]), -1).sum(axis=1)
+        per_frame = per_frame / (per_frame.sum() or 1.0)
+        frames = [{"frame": int(t) + first, "share": round(float(per_frame[t]), 4)}
+                  for t in np.argsort(-per_frame, kind="stable")[:3]]
         out.append({"input": input_id, "prediction": f"{score} error {windows[row]:.2f}",
-                    "window_start": first, "png": str(png),
+                    "window_start": first, "top_frames": frames, "png": str(png),
                     "npy": str(out_dir / f"{stem}.npy"), "top": top})
     return out
