@@ -93,7 +93,7 @@ class VideoPlugin(Plugin):
         explain = getattr(task, "explain", None)
         if explain is None:
             raise UsageError(f"the video plugin's task {config.get('task')!r} cannot "
-                             "explain its predictions; the 'action' task can")
+                             "explain its predictions; the 'action' and 'anomaly' tasks can")
         return list(explain(model, features, examples, state, config, method, out_dir))
 
 
