@@ -47,12 +47,21 @@ def token_attributions(model: Any, ids: np.ndarray, target: int, method: str,
     Returns the per-token scores (length of `ids`) and the raw attribution (integrated
     gradients: tokens x vector dimensions; occlusion: the per-token drops).
     """
-    from cnnsuite.explain import integrated_gradients, occlusion
 
     _check_method(method)
     head = head if head is not None else vector_model(model)
     vectors = np.asarray(model.get_layer("embedding")(np.asarray(ids, dtype="int32")[None]),
                          dtype="float32")
+    return _attribute(head, vectors, target, method, steps)
+
+
+def _attribute(head: Any, vectors: np.ndarray, target: int, method: str, steps: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-token scores and the raw attribution of `head`'s output `target` for one text
+    given as token vectors ``(1, tokens, dim)``: the drop when a token is replaced by
+    padding (occlusion), or integrated gradients from all padding, summed per token."""
+    from cnnsuite.explain import integrated_gradients, occlusion
+
     if method == "occlusion":
         drops = occlusion(head, vectors, np.array([target]), window=(1,))[0]
         return drops, drops
@@ -184,7 +193,6 @@ def parse_attributions(model: Any, cut: Any, names: Sequence[str], x: dict[str, 
                        steps: int = 48) -> tuple[np.ndarray, np.ndarray]:
     """Per-piece attribution of one unpadded utterance `x` to an output of the parser
     (`weights`: a one-hot over intents, or words x tags picking a slot's decoded tags)."""
-    from cnnsuite.explain import integrated_gradients, occlusion
 
     _check_method(method)
     vectors = np.asarray(model.get_layer("embedding")(np.asarray(x["pieces"])[None]),
@@ -192,11 +200,7 @@ def parse_attributions(model: Any, cut: Any, names: Sequence[str], x: dict[str, 
     inp = keras.Input(shape=vectors.shape[1:], name="piece_vectors")
     head = keras.Model(inp, _Select(cut, {n: np.asarray(x[n]) for n in names}, output,
                                     weights, softmax)(inp))
-    if method == "occlusion":
-        drops = occlusion(head, vectors, np.array([0]), window=(1,))[0]
-        return drops, drops
-    raw = integrated_gradients(head, vectors, np.array([0]), steps=steps)[0]
-    return raw.sum(axis=-1), raw
+    return _attribute(head, vectors, 0, method, steps)
 
 
 def pieces_to_words(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -234,7 +238,6 @@ def pair_attributions(model: Any, query: np.ndarray, document: np.ndarray, metho
     with the other text held as it is, from that text's all-padding baseline (so the
     query's attributions add up to cos(query, doc) - cos(nothing, doc), and likewise for
     the document's). One array, the query's tokens first."""
-    from cnnsuite.explain import integrated_gradients, occlusion
 
     _check_method(method)
     embed = model.get_layer("embedding")
@@ -244,13 +247,8 @@ def pair_attributions(model: Any, query: np.ndarray, document: np.ndarray, metho
     for vectors, fixed in ((q, d[0]), (d, q[0])):
         inp = keras.Input(shape=vectors.shape[1:], name="token_vectors")
         head = keras.Model(inp, _PairCosine(model, fixed)(inp))
-        if method == "occlusion":
-            drops = occlusion(head, vectors, np.array([0]), window=(1,))[0]
-            scores.append(drops)
-            raws.append(drops)
-            continue
-        raw = integrated_gradients(head, vectors, np.array([0]), steps=steps)[0]
-        scores.append(raw.sum(axis=-1))
+        score, raw = _attribute(head, vectors, 0, method, steps)
+        scores.append(score)
         raws.append(raw)
     return np.concatenate(scores), np.concatenate(raws)
 
