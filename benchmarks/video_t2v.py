@@ -61,6 +61,9 @@ def main() -> None:
                         help="a config override key=value, as for cnnsuite run")
     parser.add_argument("--judges", type=Path, default=None,
                         help="reuse the judges saved in this folder, or save them there")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="save the conditional model, the test clips it drew and the "
+                             "judges' verdicts into this folder")
     parser.add_argument("--figures", type=Path, default=None,
                         help="write video-t2v-*.png report figures into this folder")
     args = parser.parse_args()
@@ -99,6 +102,18 @@ def main() -> None:
     sample_seconds = time.perf_counter() - tick
     scores = task.scores(recognisers, y_pred, test, config)
     recognised = test.meta["recognised"]  # what the judges saw in the conditional model's
+    if args.save is not None:
+        import json
+
+        import numpy as np
+
+        args.save.mkdir(parents=True, exist_ok=True)
+        model.save(args.save / "model.keras")
+        np.savez_compressed(args.save / "test.npz", clips=y_pred["clips"],
+                            tokens=test.x["tokens"])
+        (args.save / "test.json").write_text(json.dumps(
+            {"recognised": recognised, "state": parts["state"],
+             **{k: test.meta[k] for k in ("captions", "digits", "actions", "groups")}}))
     if args.no_control:
         plain_scores = {k: float("nan") for k in scores}
     else:

@@ -4,9 +4,9 @@ the plugin's own recognisers.
 The video plugin hands every step of a run to `TextToVideo` when ``task`` is
 ``text-to-video``. The data are generated clips with captions of their ground truth
 (`text2video_data`); the model a conditional VAE with a tensorflow-text tokenised,
-1D-convolutional text encoder and a 3D transposed-convolution decoder
-(`text2video_model`); the metrics come from a C3D action classifier and a 2D digit
-classifier trained on real clips (`text2video_eval`).
+1D-convolutional text encoder and a decoder that draws a glyph, moves it and refines
+the clip with a 3D U-Net (`text2video_model`); the metrics come from a C3D action
+classifier and a 2D digit classifier trained on real clips (`text2video_eval`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from . import captions, synthetic
 from . import text2video_eval as judge
 from .task import VideoTask
 from .text2video_data import GROUPS, captioned_items, render_items
-from .text2video_model import build_text_to_video
+from .text2video_model import build_layered_text_to_video, build_text_to_video
 
 
 def settings(config: Config) -> dict[str, Any]:
@@ -98,9 +98,10 @@ class TextToVideo(VideoTask):
                 "actions": [i.get("action") for i in items],
                 "groups": [i.get("group", "prompt") for i in items]}
         if all("seed" in i for i in items):
-            clips, poses = render_items(items, int(state["frames"]), int(state["size"]),
-                                        float(s["noise"]), int(s["distractors"]))
-            x = {"tokens": tokens, "clip": clips, "pose": poses,
+            clips, poses, motion = render_items(items, int(state["frames"]),
+                                                int(state["size"]), float(s["noise"]),
+                                                int(s["distractors"]), motion=True)
+            x = {"tokens": tokens, "clip": clips, "pose": poses, "motion": motion,
                  "digit": np.array([i["digit"] for i in items], dtype="int32"),
                  "action": np.array([synthetic.ACTIONS.index(i["action"]) for i in items],
                                     dtype="int32")}
@@ -109,13 +110,21 @@ class TextToVideo(VideoTask):
 
     def build_model(self, features: Features, state: State, config: Config) -> Any:
         s = settings(config)
-        return build_text_to_video(
-            len(state["vocab"]), int(state["max_tokens"]), int(state["frames"]),
-            int(state["size"]), latent_dim=int(s["latent_dim"]), text_dim=int(s["text_dim"]),
-            width=int(s["width"]), beta=float(s["beta"]), conditional=bool(s["conditional"]),
-            learning_rate=float(s["learning_rate"]), seed=int(config["seed"]),
-            free_bits=float(s["free_bits"]), n_actions=len(synthetic.ACTIONS),
-            aux_weight=float(s["aux_weight"]))
+        common = {"latent_dim": int(s["latent_dim"]), "text_dim": int(s["text_dim"]),
+                  "width": int(s["width"]), "beta": float(s["beta"]),
+                  "conditional": bool(s["conditional"]),
+                  "learning_rate": float(s["learning_rate"]), "seed": int(config["seed"]),
+                  "n_actions": len(synthetic.ACTIONS), "aux_weight": float(s["aux_weight"])}
+        shape = (len(state["vocab"]), int(state["max_tokens"]), int(state["frames"]),
+                 int(state["size"]))
+        if s["generator"] == "layered":
+            return build_layered_text_to_video(*shape, **common,
+                                               motion_weight=float(s["motion_weight"]),
+                                               motion_latent=int(s["motion_latent"]))
+        if s["generator"] == "volume":
+            return build_text_to_video(*shape, **common, free_bits=float(s["free_bits"]))
+        raise UsageError(f"t2v.generator={s['generator']!r}: use 'layered' (glyph, motion and "
+                         "a 3D U-Net) or 'volume' (3D transposed convolutions from a code)")
 
     def predict(self, model: Any, features: Features, state: State, config: Config
                 ) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ __all__ = ["DEFAULTS", "HELP", "QUICK"]
 
 DEFAULTS: dict[str, Any] = {
     "t2v": {
+        "generator": "layered", "motion_weight": 100.0, "motion_latent": 4,
         "n_test": 180, "captions_per_clip": 2, "max_tokens": 16, "latent_dim": 16,
         "text_dim": 64, "width": 8,
         "beta": 1.0, "free_bits": 0.0, "aux_weight": 10.0, "learning_rate": 0.002,
@@ -28,6 +29,13 @@ HELP: dict[str, str] = {
                   "digit-action combinations); data.n is the number of training clips",
     "t2v.captions_per_clip": "text-to-video: captions written for each training clip, in "
                              "different wordings (each a training example)",
+    "t2v.generator": "text-to-video: 'layered' (a glyph net, a motion net, a spatial "
+                     "transformer and a 3D U-Net) or 'volume' (3D transposed convolutions "
+                     "from a code: the earlier model)",
+    "t2v.motion_weight": "text-to-video (layered): weight of the squared error of the "
+                         "per-frame pose offsets against the clip's true motion",
+    "t2v.motion_latent": "text-to-video (layered): the part of z that drives the motion "
+                         "(the rest drives the glyph's look)",
     "t2v.max_tokens": "text-to-video: word pieces per prompt (longer prompts are cut)",
     "t2v.latent_dim": "text-to-video: size of the latent z (what the prompt leaves open: "
                       "pose, handwriting, speed)",

@@ -63,21 +63,42 @@ def pose_of(params: dict[str, Any], size: int) -> np.ndarray:
                     dtype="float32")
 
 
+def motion_of(item: dict[str, Any], frames: int, size: int) -> np.ndarray:
+    """The true per-frame pose of an item's clip as offsets from its middle pose,
+    ``[T, 4]``: centre (y, x) in quarters of the canvas, angle in half turns, log scale.
+
+    `synthetic.render_clip` draws the handwriting and then the motion from one generator
+    seeded by the item's seed; the same draws, replayed, give the motion it rendered.
+    """
+    rng = np.random.default_rng(item["seed"])
+    synthetic._pick_image(int(item["digit"]), item["pool"], rng)
+    centres, angles, scales, params = synthetic._motion(item["action"], frames, size, rng)
+    centre = np.asarray(centres) - np.asarray(params["centre"])[None]
+    angle = (np.asarray(angles) - np.deg2rad(params["angle"])) / np.pi
+    return np.column_stack([centre / (size / 4), angle,
+                            np.log(np.asarray(scales) / params["scale"])]).astype("float32")
+
+
 def render_items(items: list[dict[str, Any]], frames: int, size: int, noise: float,
-                 distractors: int) -> tuple[np.ndarray, np.ndarray]:
+                 distractors: int, motion: bool = False
+                 ) -> tuple[np.ndarray, ...]:
     """The clips ``[N, T, H, W, 1]`` of items, rendered by `synthetic.render_clip`, and
-    their poses ``[N, 4]`` (`pose_of`)."""
+    their poses ``[N, 4]`` (`pose_of`); with `motion`, also their motion ``[N, T, 4]``
+    (`motion_of`)."""
     out = np.empty((len(items), frames, size, size, 1), dtype="float32")
     poses = np.empty((len(items), 4), dtype="float32")
+    moves = np.empty((len(items), frames, 4), dtype="float32")
     done: dict[tuple[Any, ...], int] = {}  # a clip with several captions is drawn once
     for i, item in enumerate(items):
         key = (item["digit"], item["action"], item["seed"], item["pool"])
         if key in done:
-            out[i], poses[i] = out[done[key]], poses[done[key]]
+            out[i], poses[i], moves[i] = out[done[key]], poses[done[key]], moves[done[key]]
             continue
         out[i], info = synthetic.render_clip(item["digit"], item["action"], item["seed"],
                                              frames=frames, size=size, noise=noise,
                                              distractors=distractors, pool=item["pool"])
         poses[i] = pose_of(info["params"], size)
+        if motion:
+            moves[i] = motion_of(item, frames, size)
         done[key] = i
-    return out, poses
+    return (out, poses, moves) if motion else (out, poses)

@@ -159,10 +159,78 @@ def test_vae_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
     np.testing.assert_allclose(again.generate(tokens[:2], [7, 7], poses), one, atol=1e-5)
 
 
-def test_no_text_control_ignores_the_prompt() -> None:
-    from cnnsuite_video.text2video_model import build_text_to_video
+def test_glyph_warp_redraws_the_generators_clips() -> None:
+    """A glyph made of the digit's own pixels, moved by the true motion (`motion_of`)
+    through `warp_glyph`, redraws the generator's clip of every action."""
+    from keras import ops
+    from scipy.ndimage import map_coordinates
 
-    model = build_text_to_video(20, 6, 8, 16, latent_dim=4, width=4, conditional=False)
+    from cnnsuite_video.text2video_data import motion_of
+    from cnnsuite_video.text2video_model import warp_glyph
+
+    for action in synthetic.ACTIONS:
+        item = {"digit": 3, "action": action, "seed": 123, "pool": "train"}
+        clip, info = synthetic.render_clip(3, action, 123, noise=0, distractors=0,
+                                           pool="train")
+        motion, pose = motion_of(item, 16, 32), pose_of(info["params"], 32)
+        cells = (np.arange(20) + 0.5) / 2 - 0.5  # glyph cell centres, padded digit pixels
+        rows, cols = np.meshgrid(cells, cells, indexing="ij")
+        glyph = map_coordinates(np.pad(synthetic.digit_images()[0][info["image"]], 1),
+                                [rows, cols], order=1)
+        centre = (15.5 + pose[:2] * 0.08 * 32)[None] + motion[:, :2] * 8
+        angle = np.pi / 6 * pose[2] + np.pi * motion[:, 2]
+        scale = (1 + 0.15 * pose[3]) * np.exp(motion[:, 3])
+        out = ops.convert_to_numpy(warp_glyph(*(ops.convert_to_tensor(v[None], "float32")
+                                                for v in (glyph, centre, angle, scale)), 32))
+        assert np.abs(out[0] - clip[..., 0]).mean() < 0.1 * clip.mean(), action
+        # a wrong motion does not redraw it
+        wrong = ops.convert_to_numpy(warp_glyph(*(ops.convert_to_tensor(v[None], "float32")
+                                                  for v in (glyph, centre[::-1], -angle,
+                                                            scale[::-1])), 32))
+        if action != "bounce":
+            assert np.abs(wrong[0] - clip[..., 0]).mean() > 0.2 * clip.mean(), action
+
+
+def test_layered_model_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
+    import keras
+
+    from cnnsuite_video.text2video_data import motion_of
+    from cnnsuite_video.text2video_model import build_layered_text_to_video
+
+    clips, infos = synthetic.make_action_clips(32, frames=8, size=16, seed=0,
+                                               actions=("left", "rotate_cw"))
+    texts = [f"a {i['digit']} moving {i['action']}" for i in infos]
+    vocab = captions.learn_vocab(texts)
+    tokens = captions.token_ids(texts, vocab, 8)
+    poses = np.stack([pose_of(i["params"], 16) for i in infos])
+    motion = np.stack([motion_of({**i, "pool": "all"}, 8, 16) for i in infos])
+    model = build_layered_text_to_video(len(vocab), 8, 8, 16, latent_dim=4, width=4,
+                                        learning_rate=0.005, motion_latent=2)
+    x = {"tokens": tokens, "clip": clips, "pose": poses, "motion": motion,
+         "digit": np.array([i["digit"] for i in infos], dtype="int32"),
+         "action": np.array([i["label"] for i in infos], dtype="int32")}
+    history = model.fit(x, clips, batch_size=16, epochs=6, verbose=0).history
+    assert history["reconstruction"][-1] < 0.9 * history["reconstruction"][0]
+    assert history["motion"][-1] < 0.5 * history["motion"][0]  # it learns the motions
+    assert history["text_ce"][-1] < 0.8 * history["text_ce"][0]  # it reads the captions
+    one = model.generate(tokens[:2], [7, 7], poses)
+    assert one.shape == (2, 8, 16, 16, 1) and 0.0 <= one.min() and one.max() <= 1.0
+    np.testing.assert_allclose(model.generate(tokens[:2], [7, 7], poses), one)
+    assert np.abs(model.generate(tokens[:2], [8, 9], poses) - one).max() > 1e-4
+    model.save(tmp_path / "t2v.keras")
+    again = keras.saving.load_model(tmp_path / "t2v.keras", safe_mode=True)
+    np.testing.assert_allclose(again.generate(tokens[:2], [7, 7], poses), one, atol=1e-5)
+
+
+@pytest.mark.parametrize("layered", [False, True])
+def test_no_text_control_ignores_the_prompt(layered: bool) -> None:
+    from cnnsuite_video.text2video_model import build_layered_text_to_video, build_text_to_video
+
+    if layered:
+        model = build_layered_text_to_video(20, 6, 8, 16, latent_dim=4, width=4,
+                                            conditional=False, motion_latent=2)
+    else:
+        model = build_text_to_video(20, 6, 8, 16, latent_dim=4, width=4, conditional=False)
     tokens = np.random.default_rng(0).integers(1, 20, (2, 6)).astype("int32")
     clips = model.generate(tokens, [3, 3], np.zeros((1, 4)))
     np.testing.assert_allclose(clips[0], clips[1], atol=1e-6)
