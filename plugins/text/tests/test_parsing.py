@@ -187,7 +187,7 @@ def _run(tmp_path: Path, data: str | None = None, sets: tuple[str, ...] = ()):
 def test_quick_parse_run_learns_and_predicts_frames(tmp_path: Path) -> None:
     from cnnsuite._runner import predict_run
 
-    result = _run(tmp_path)
+    result = _run(tmp_path, sets=("train.epochs=12",))  # the cosine decay needs the epochs
     assert result.metrics["slot_f1"] >= 90.0
     assert result.metrics["intent_accuracy"] >= 0.9
     for name in ("model.keras", "state.json", "slot_f1.png", "report.md"):

@@ -124,6 +124,11 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
     return intent, slots
 
 
+# the values used when a configuration has no such key (chosen on the ATIS dev set)
+DEFAULT_ENSEMBLE = 2
+DEFAULT_LR_DECAY = "cosine"
+
+
 def member_names(n_members: int) -> list[str]:
     """Output-name suffixes of the ensemble's members (``""`` alone: no ensemble)."""
     return [""] if n_members <= 1 else [f"_{k}" for k in range(1, n_members + 1)]
@@ -146,7 +151,7 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                                      name="embedding")(pieces)
     vectors = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
                                             name="embedding_dropout")(vectors)
-    suffixes = member_names(int(cfg.get("ensemble", 1)))
+    suffixes = member_names(int(cfg.get("ensemble", DEFAULT_ENSEMBLE)))
     members = [_member(vectors, pieces, starts, n_intents, n_tags, cfg, s) for s in suffixes]
     slot_loss: Any = (CRFLoss() if cfg["crf"]
                       else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
@@ -163,7 +168,7 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         outputs["intent"] = keras.layers.Average(name="intent")([m[0] for m in members])
         outputs["slots"] = keras.layers.Average(name="slots")([m[1] for m in members])
     rate: Any = float(cfg["learning_rate"])
-    if str(cfg.get("lr_decay", "none")) == "cosine" and steps_per_epoch * epochs > 0:
+    if str(cfg.get("lr_decay", DEFAULT_LR_DECAY)) == "cosine" and steps_per_epoch * epochs > 0:
         rate = keras.optimizers.schedules.CosineDecay(rate, steps_per_epoch * epochs,
                                                       alpha=0.02)
     model = keras.Model({"pieces": pieces, "starts": starts}, outputs, name="frame_parser")

@@ -36,7 +36,9 @@ from .crf import unpack
 from .decoding import constrained_viterbi, greedy
 from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
-from .model import build_frame_parser, member_names  # registers the layers for loading
+
+# the model module also registers the parser's layers for loading
+from .model import DEFAULT_ENSEMBLE, build_frame_parser, member_names
 
 __all__ = ["FrameParser"]
 
@@ -141,7 +143,7 @@ class FrameParser:
 
         unk_rate = float(config["parse"]["unk_rate"]) if training else 0.0
         seed = int(config["seed"])
-        members = member_names(int(config["parse"].get("ensemble", 1)))
+        members = member_names(int(config["parse"].get("ensemble", DEFAULT_ENSEMBLE)))
 
         def cut(x: Any, y: Any = None) -> Any:
             n_pieces = tf.maximum(tf.reduce_max(tf.reduce_sum(
