@@ -23,7 +23,7 @@ manifest = Manifest(
                      "case_fold": True, "nfkc": True, "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
-                  "static": False, "wide": True},
+                  "static": False, "wide": True, "word_dropout": 0.0},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -83,6 +83,9 @@ manifest = Manifest(
         "model.static": "keep pretrained vectors fixed (CNN-static) instead of fine-tuning",
         "model.wide": "pad width - 1 zeros before each sentence too (Kim's padding), so "
                       "windows hang over its start",
+        "model.word_dropout": "share of the known words of each training sentence replaced "
+                              "by [UNK] (word dropout), so the unknown-word vector is "
+                              "trained (0: off, as Kim)",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

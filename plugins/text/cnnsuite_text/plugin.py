@@ -199,10 +199,20 @@ class TextPlugin(Plugin):
         import tensorflow as tf
 
         floor = max(int(w) for w in config["model"]["widths"])
+        # word dropout (classification, training only): a share of the known words become
+        # [UNK] (id 1), so its vector learns to stand for a word never seen in training
+        unk_rate = float(config["model"].get("word_dropout", 0.0)) \
+            if training and not _retrieval(config) else 0.0
+        if not 0.0 <= unk_rate < 1.0:
+            raise UsageError(f"model.word_dropout={unk_rate}: give a share in [0, 1)")
 
         def cut(ids: Any) -> Any:
             longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1))
-            return ids[:, : tf.maximum(longest, floor)]
+            ids = ids[:, : tf.maximum(longest, floor)]
+            if unk_rate:
+                drop = (ids > 1) & (tf.random.uniform(tf.shape(ids)) < unk_rate)
+                ids = tf.where(drop, tf.ones_like(ids), ids)
+            return ids
 
         def trim(x: Any, y: Any) -> tuple[Any, Any]:
             if isinstance(x, dict):

@@ -96,6 +96,22 @@ def test_cv_folds_partition_the_data() -> None:
         plugin.split(given, config, seed=1)
 
 
+def test_word_dropout_turns_known_words_into_unk_in_training_only() -> None:
+    plugin = _plugin()
+    config = resolve_config(get_manifest("text"), overrides=["model.word_dropout=0.3"], seed=0)
+    ids = np.array([[5, 6, 7, 8, 1, 0, 0, 0]] * 500, dtype="int32")
+    x, _ = plugin.batch_transform(config, training=True)(ids, None)
+    x = np.asarray(x)
+    assert x.shape == (500, 5)  # cut to the longest sentence, padding never dropped
+    assert np.all((x[:, :4] == ids[:, :4]) | (x[:, :4] == 1)) and np.all(x[:, 4] == 1)
+    assert 0.25 < np.mean(x[:, :4] == 1) < 0.35
+    x, _ = plugin.batch_transform(config, training=False)(ids, None)
+    assert np.array_equal(np.asarray(x), ids[:, :5])  # never at evaluation
+    config["model"]["word_dropout"] = 1.0
+    with pytest.raises(UsageError, match="word_dropout"):
+        plugin.batch_transform(config, training=True)
+
+
 def test_prediction_inputs_from_arguments_files_and_stdin(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
