@@ -24,13 +24,15 @@ manifest = Manifest(
             "future_covariates": True,
             "drop_last": 0,
         },
-        "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "mean",
-                     "scale": "season", "target": "level", "naive_input": True},
+        "features": {"context": 64, "horizon": 8, "max_windows": 300, "anchor": "ses",
+                     "scale": "season", "target": "level", "naive_input": True,
+                     "balance": False, "ses_input": False, "clip_change": 0.0,
+                     "winsorise": 0.0},
         "model": {"filters": 16, "kernel_size": 3, "dilations": [1, 2, 4, 8, 16],
                   "dropout": 0.1, "gated": False, "hidden": 32,
                   "quantiles": [0.1, 0.5, 0.9], "learning_rate": 0.002, "calibrate": True,
                   "ensemble": 5},
-        "augment": {"noise": 0.0},
+        "augment": {"noise": 0.0, "outliers": 0.0, "outlier_size": [3.0, 6.0]},
         "split": {"origins": 4, "stride": 0, "val_origins": 8, "val_stride": 1},
         "train": {"epochs": 60, "batch_size": 64, "patience": 10},
         "predict": {"horizon": 0, "output": ""},
@@ -60,16 +62,27 @@ manifest = Manifest(
                           "earlier period (to choose settings without the test period)",
         "features.context": "past steps the model sees (the receptive field must cover it)",
         "features.horizon": "steps forecast at once (the trained horizon)",
-        "features.anchor": "level each window is shifted by: 'last' value, context 'mean', "
-                           "or the mean of the last 'season'",
+        "features.anchor": "level each window is shifted by: 'ses', the simple exponential "
+                           "smoothing level of the context (alpha fit on it), the 'last' "
+                           "value, the context 'mean', or the mean of the last 'season'",
         "features.scale": "what each series is divided by: its mean absolute one-step change "
                           "('step') or seasonal change ('season', MASE's denominator)",
         "features.target": "what the model forecasts: the horizon from the window's 'level', "
                            "or its corrections to the 'seasonal_naive' forecast",
         "features.naive_input": "give the model the seasonal naive forecast as one more "
                                 "future input",
+        "features.ses_input": "give the model the simple exponential smoothing forecast of "
+                              "the context (alpha fit on it) as one more future input",
+        "features.clip_change": "winsorise the one-step change channel at this many scale "
+                                "units, either sign (0: off)",
+        "features.winsorise": "pull each context value to within this many typical one-step "
+                              "changes of its prediction from the cleaned past (previous "
+                              "value plus the median recent change), flagged as unobserved; "
+                              "a causal Hampel filter (0: off)",
         "features.max_windows": "most training windows per series, evenly spaced (0: all); "
                                 "keeps long series from drowning short ones",
+        "features.balance": "repeat the training windows of shorter series up to "
+                            "features.max_windows, so every series weighs alike in the loss",
         "model.filters": "channels of every TCN block",
         "model.kernel_size": "width of the causal convolutions",
         "model.dilations": "dilation of each residual block (two convolutions each)",
@@ -86,6 +99,11 @@ manifest = Manifest(
                            "windows (conformalized quantile regression)",
         "augment.noise": "std of Gaussian noise added to training contexts, in units of "
                          "the series' scale (0: off)",
+        "augment.outliers": "fraction of training windows copied with one isolated outlier "
+                            "(half of them in the last step) and the original targets, so "
+                            "a lone spike is not taken for a level shift (0: off)",
+        "augment.outlier_size": "[low, high] size of those outliers in units of the series' "
+                                "mean absolute one-step change (drawn uniformly, either sign)",
         "split.val": "unused: forecast splits by rolling origins (split.origins)",
         "split.test": "unused: forecast splits by rolling origins (split.origins)",
         "split.origins": "test forecast origins at the end of every series (rolling origin)",
@@ -94,7 +112,8 @@ manifest = Manifest(
         "split.val_stride": "steps between validation origins",
         "predict.horizon": "steps to forecast at prediction (0: the trained horizon; never "
                            "more)",
-        "predict.output": "CSV file for the forecasts ('': <first input>.forecast.csv)",
+        "predict.output": "file name of the forecasts' CSV inside the prediction folder "
+                          "(RUN/predictions/NNNN or --out; '': forecasts.csv)",
         "explain.step": "forecast step explained by `cnnsuite explain` (0: the sum of the "
                         "medians over the horizon)",
     },

@@ -55,8 +55,10 @@ class _FixedWindow(keras.layers.Layer):
     (batch, H + 1) medians of each step and their sum out."""
 
     def __init__(self, model: Any, context: np.ndarray, future: np.ndarray, median: int,
-                 naive_steps: np.ndarray | None = None, **kwargs: Any) -> None:
+                 naive_steps: np.ndarray | None = None, clip_change: float = 0.0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.clip_change = float(clip_change)  # features.clip_change, as in featurisation
         # the seasonal naive future input is read off the context, so that what the model
         # takes from it is credited to the past steps it repeats
         self.naive_steps = None if naive_steps is None else ops.convert_to_tensor(
@@ -79,6 +81,8 @@ class _FixedWindow(keras.layers.Layer):
         value = inputs[..., 0]
         change = ops.concatenate([ops.zeros_like(value[:, :1]), value[:, 1:] - value[:, :-1]],
                                  axis=1)
+        if self.clip_change > 0:
+            change = ops.clip(change, -self.clip_change, self.clip_change)
         change_channel = np.zeros((1, 1, self.scatter.shape[-1]), dtype="float32")
         change_channel[..., 1] = 1.0
         full = (ops.matmul(inputs, self.scatter) + self.context * self.fixed
@@ -103,16 +107,17 @@ def naive_steps(context: int, horizon: int, season: int) -> np.ndarray | None:
 
 
 def wrapper(model: Any, context: np.ndarray, future: np.ndarray, median: int,
-            naive: np.ndarray | None = None) -> keras.Model:
+            naive: np.ndarray | None = None, clip_change: float = 0.0) -> keras.Model:
     """A one-input model over `context`'s attributable channels (see `_FixedWindow`)."""
     steps = context.shape[0]
     inputs = keras.Input((steps, len(attributable_channels(context.shape[-1]))))
-    return keras.Model(inputs, _FixedWindow(model, context, future, median, naive)(inputs))
+    return keras.Model(inputs, _FixedWindow(model, context, future, median, naive,
+                                            clip_change)(inputs))
 
 
 def window_attribution(model: Any, context: np.ndarray, future: np.ndarray, median: int,
-                       target: int, method: str, naive: np.ndarray | None = None
-                       ) -> np.ndarray:
+                       target: int, method: str, naive: np.ndarray | None = None,
+                       clip_change: float = 0.0) -> np.ndarray:
     """(steps, attributable channels) attribution of output `target` (a step, or H: sum)."""
     if method == "gradcam":
         from cnnsuite import UsageError
@@ -120,7 +125,7 @@ def window_attribution(model: Any, context: np.ndarray, future: np.ndarray, medi
         raise UsageError("forecast explains with --method integrated-gradients or occlusion: "
                          "its head reads only the last step of the last convolution, so "
                          "Grad-CAM has no map over the window")
-    net = wrapper(model, context, future, median, naive)
+    net = wrapper(model, context, future, median, naive, clip_change)
     x = context[None, :, attributable_channels(context.shape[-1])].astype("float32")
     goal = np.array([target])
     if method == "integrated-gradients":

@@ -61,13 +61,15 @@ def min_length(context: int, horizon: int, n_test: int, stride: int, n_val: int,
 
 def split_series(series: list[Series], context: int, horizon: int, n_test: int, stride: int,
                  n_val: int, val_stride: int = 1,
-                 max_windows: int = 0) -> dict[str, list[Series]]:
+                 max_windows: int = 0, balance: bool = False) -> dict[str, list[Series]]:
     """Each series cut into train, val and test copies, each with its origins.
 
     The train copy is truncated at the end of its training part, so nothing fit on it
     (scales, weights) can see later values. With `max_windows`, a long series gives at
     most that many training origins, evenly spaced and ending at the latest, so that one
-    long series does not drown the short ones in a global model.
+    long series does not drown the short ones in a global model; with `balance` too, a
+    shorter series' training origins are repeated up to `max_windows`, so every series
+    weighs alike in the training loss, as in the mean MASE over series.
     """
     out: dict[str, list[Series]] = {"train": [], "val": [], "test": []}
     for s in series:
@@ -76,6 +78,9 @@ def split_series(series: list[Series], context: int, horizon: int, n_test: int, 
         if 0 < max_windows < len(train_origins):
             step = len(train_origins) / max_windows
             train_origins = [train_origins[-1 - int(i * step)] for i in range(max_windows)][::-1]
+        elif balance and 0 < len(train_origins) < max_windows:
+            # repeat a short series' windows so that every series weighs alike in the loss
+            train_origins = [train_origins[i % len(train_origins)] for i in range(max_windows)]
         out["train"].append(_truncate(s, cut.train_end, train_origins))
         if cut.val:
             out["val"].append(_truncate(s, cut.val[-1] + horizon, cut.val))
@@ -118,6 +123,50 @@ def seasonal_naive(history: np.ndarray, season: int, horizon: int) -> np.ndarray
     return np.asarray([last[h % m] for h in range(horizon)], dtype="float64")
 
 
+#: Smoothing constants tried by `ses_forecast` (the one with the least one-step error wins).
+SES_ALPHAS = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
+
+
+def ses_forecast(past: np.ndarray) -> tuple[float, float]:
+    """Simple exponential smoothing of `past`: (the final level, the chosen alpha).
+
+    The level starts at the first value; alpha is the one of `SES_ALPHAS` with the least
+    sum of squared one-step errors over `past` (Hyndman & Athanasopoulos, *Forecasting:
+    principles and practice*, 8.1). Its forecast is that level at every horizon step: a
+    smoothed answer for noisy series, the last value for a random walk (alpha 1).
+    """
+    level = np.full(len(SES_ALPHAS), float(past[0]))
+    sse = np.zeros(len(SES_ALPHAS))
+    for value in past[1:]:
+        error = float(value) - level
+        sse += error * error
+        level = level + SES_ALPHAS * error
+    best = int(np.argmin(sse))
+    return float(level[best]), float(SES_ALPHAS[best])
+
+
+def winsorise_context(past: np.ndarray, noise: float, k: float, lookback: int = 4
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """A causal Hampel-like filter: (cleaned values, True where a value was pulled in).
+
+    Each value after the first is kept within `k` times `noise` (the series' mean absolute
+    one-step change) of its prediction from the cleaned past, the previous value plus the
+    median of the last `lookback` changes; a value beyond is pulled back to that bound. So
+    a lone spike, even in the last step, moves the window by at most `k` typical steps,
+    and a steady trend (changes near their recent median) passes untouched.
+    """
+    clean = np.asarray(past, dtype="float64").copy()
+    pulled = np.zeros(len(clean), dtype=bool)
+    bound = k * noise
+    for i in range(1, len(clean)):
+        recent = np.diff(clean[max(0, i - lookback - 1):i])
+        expected = clean[i - 1] + (float(np.median(recent)) if recent.size else 0.0)
+        if abs(clean[i] - expected) > bound:
+            clean[i] = expected + np.sign(clean[i] - expected) * bound
+            pulled[i] = True
+    return clean, pulled
+
+
 def calendar_covariates(stamps: pd.DatetimeIndex) -> np.ndarray:
     """(len(stamps), 6) sines and cosines of each stamp's phase in its year, week and day."""
     day_seconds = (stamps.hour * 3600 + stamps.minute * 60 + stamps.second).to_numpy(float)
@@ -138,7 +187,10 @@ def window_level(past: np.ndarray, anchor: str, season: int) -> float:
         return float(past.mean())
     if anchor == "season":
         return float(past[-max(1, min(season, len(past))):].mean())
-    raise ValueError(f"features.anchor must be 'last', 'mean' or 'season', got {anchor!r}")
+    if anchor == "ses":
+        return ses_forecast(past)[0]
+    raise ValueError(f"features.anchor must be 'last', 'mean', 'season' or 'ses', got "
+                     f"{anchor!r}")
 
 
 def scale_lag(series: Series, scale_by: str) -> int:
@@ -162,7 +214,10 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
                  anchor: str = "mean", scale_by: str = "step",
                  cov_stats: dict[str, Any] | None = None, n_covariates: int = 0,
                  future_covariates: bool = True, target: str = "level",
-                 naive_input: bool = False,
+                 naive_input: bool = False, ses_input: bool = False,
+                 clip_change: float = 0.0, winsorise: float = 0.0,
+                 outliers: float = 0.0,
+                 outlier_size: tuple[float, float] = (3.0, 6.0),
                  ) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, Any]]:
     """Context and future inputs, scaled targets and per-row metadata.
 
@@ -175,6 +230,12 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
     naive forecast ('seasonal_naive': the model learns corrections to it); `meta['base']`
     holds what is added back per step. With `naive_input`, the seasonal naive forecast
     (from the level, scaled) is one more future input, a ready answer the model may use.
+
+    `outliers` (training only) adds, for about that fraction of the windows, a copy whose
+    context holds one isolated outlier (`outlier_windows`) and whose targets are the
+    original ones: the model learns that a lone spike, even in the last step, is not a
+    level shift. The copies are drawn from a generator seeded by the series and origin, so
+    featurisation stays deterministic.
     """
     if target not in ("level", "seasonal_naive"):
         raise ValueError(f"features.target must be 'level' or 'seasonal_naive', got {target!r}")
@@ -198,24 +259,43 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         mean, std = (np.asarray(stats[0]), np.asarray(stats[1])) if stats else \
             covariate_stats(s, min(s.origins))
         extra = (s.covariate_matrix(len(s) + horizon) - mean) / std
-        for o in s.origins:
-            past = s.values[o - context:o]
+        noise = scale
+        if outliers > 0 or winsorise > 0:  # in units of the series' one-step changes
+            first = min(s.origins)
+            noise = series_scale(s.values[:first], s.observed[:first], 1)
+        for o, spike_at, spike in _window_plan(s, noise, context, outliers, outlier_size):
+            history = s.values[:o]
+            if spike:
+                history = history.copy()
+                history[o - context + spike_at] += spike
+            past = history[o - context:o]
+            observed = s.observed[o - context:o]
+            if winsorise > 0:
+                past, pulled = winsorise_context(past, noise, winsorise)
+                observed = observed & ~pulled
             level = window_level(past, anchor, s.season)
             ctx = np.empty((context, N_CHANNELS + n_covariates), dtype="float32")
             ctx[:, 0] = (past - level) / scale
             # One-step changes: stationary and of order 1 for trending and level series alike.
             ctx[0, 1] = 0.0
             ctx[1:, 1] = np.diff(past) / scale
-            ctx[:, 2] = s.observed[o - context:o]
+            if clip_change > 0:  # winsorised: one large jump is not read as a steep trend
+                ctx[1:, 1] = np.clip(ctx[1:, 1], -clip_change, clip_change)
+            ctx[:, 2] = observed
             ctx[:, 3:N_CHANNELS] = covariates[o - context:o]
             ctx[:, N_CHANNELS:] = extra[o - context:o]
             ctx_rows.append(ctx)
-            naive = seasonal_naive(s.values[:o], s.season, horizon)
+            naive = seasonal_naive(history, s.season, horizon)
             fut = covariates[o:o + horizon]
             if future_covariates and n_covariates:
                 fut = np.concatenate([fut, extra[o:o + horizon]], axis=1)
-            if naive_input:
-                fut = np.concatenate([fut, ((naive - level) / scale)[:, None]], axis=1)
+            if ses_input:  # before the naive input, which stays the last channel
+                ses = (ses_forecast(past)[0] - level) / scale
+                fut = np.concatenate([fut, np.full((horizon, 1), ses)], axis=1)
+            if naive_input:  # from the values the model sees (the cleaned context)
+                seen_naive = seasonal_naive(past, s.season, horizon) \
+                    if winsorise > 0 and s.season <= context else naive
+                fut = np.concatenate([fut, ((seen_naive - level) / scale)[:, None]], axis=1)
             fut_rows.append(fut.astype("float32"))
             future = np.full(horizon, np.nan)
             seen = np.zeros(horizon, dtype=bool)
@@ -230,7 +310,8 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
                                ("scale", scale), ("actual", future), ("observed", seen)):
                 meta[key].append(value)
     n_ch = N_CHANNELS + n_covariates
-    n_fut = len(CALENDAR) + (n_covariates if future_covariates else 0) + int(naive_input)
+    n_fut = (len(CALENDAR) + (n_covariates if future_covariates else 0) + int(naive_input)
+             + int(ses_input))
     x = {
         "context": np.stack(ctx_rows) if ctx_rows else np.zeros((0, context, n_ch), "float32"),
         "future": np.stack(fut_rows) if fut_rows else np.zeros((0, horizon, n_fut), "float32"),
@@ -240,6 +321,30 @@ def make_windows(series: list[Series], scales: dict[str, float], context: int,
         y = np.stack(y_rows) if y_rows else np.zeros((0, horizon), "float32")
     arrays = {k: np.asarray(v) for k, v in meta.items()}
     return x, y, arrays
+
+
+def _window_plan(s: Series, noise: float, context: int, outliers: float,
+                 size: tuple[float, float]) -> list[tuple[int, int, float]]:
+    """(origin, spike position in the context, spike in the series' units; 0: none) per window.
+
+    Every origin gives its window; with `outliers` > 0, about that fraction of them give
+    one more copy with an isolated outlier of `size` (low, high) times `noise` (the series'
+    mean absolute one-step change), either sign,
+    in the last step (half the copies: the case a forecast cannot tell from a level shift)
+    or at a random step of the context.
+    """
+    plan = [(o, 0, 0.0) for o in s.origins]
+    if outliers <= 0:
+        return plan
+    seed = [int.from_bytes(s.id.encode()[:8].ljust(8, b"\0"), "little"), len(s.origins)]
+    rng = np.random.default_rng(seed)
+    for o in s.origins:
+        if rng.random() < outliers:
+            at = context - 1 if rng.random() < 0.5 else int(rng.integers(0, context))
+            if s.observed[o - context + at]:
+                spike = float(rng.uniform(*size)) * noise * (1 if rng.random() < 0.5 else -1)
+                plan.append((o, at, spike))
+    return plan
 
 
 def to_original(y_scaled: np.ndarray, base: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -46,8 +46,8 @@ def _cut(config: Config) -> tuple[int, int, int, int, int, int]:
     if config["features"]["scale"] not in ("step", "season"):
         raise ConfigError("features.scale must be 'step' or 'season', got "
                           f"{config['features']['scale']!r}")
-    if config["features"]["anchor"] not in ("last", "mean", "season"):
-        raise ConfigError("features.anchor must be 'last', 'mean' or 'season', got "
+    if config["features"]["anchor"] not in ("last", "mean", "season", "ses"):
+        raise ConfigError("features.anchor must be 'last', 'mean', 'season' or 'ses', got "
                           f"{config['features']['anchor']!r}")
     if 0.5 not in [float(q) for q in config["model"]["quantiles"]]:
         raise ConfigError("model.quantiles must include 0.5 (the point forecast)")
@@ -90,11 +90,12 @@ class ForecastPlugin(Plugin):
         context, horizon, n_test, stride, n_val, val_stride = _cut(config)
         parts = features.split_series(list(examples.items), context, horizon, n_test, stride,
                                       n_val, val_stride,
-                                      int(config["features"]["max_windows"]))
+                                      int(config["features"]["max_windows"]),
+                                      bool(config["features"].get("balance", False)))
         # One series gives an example to every split (its own time span), so the ids of
         # the examples name the span: 'co2@train', 'co2@val', 'co2@test'.
         return {name: Examples(items=items, ids=[f"{s.id}@{name}" for s in items],
-                               task="regression")
+                               task="regression", meta={"part": name})
                 for name, items in parts.items()}
 
     def fit_state(self, train: Examples, config: Config) -> State:
@@ -106,6 +107,9 @@ class ForecastPlugin(Plugin):
             "scale_by": scale_by,
             "target": str(config["features"]["target"]),
             "naive_input": bool(config["features"]["naive_input"]),
+            "ses_input": bool(config["features"].get("ses_input", False)),
+            "clip_change": float(config["features"].get("clip_change", 0.0)),
+            "winsorise": float(config["features"].get("winsorise", 0.0)),
             "context": int(config["features"]["context"]),
             "horizon": int(config["features"]["horizon"]),
             "anchor": str(config["features"]["anchor"]),
@@ -119,6 +123,8 @@ class ForecastPlugin(Plugin):
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         predicting = bool(examples.meta.get("predict"))
+        training = examples.meta.get("part") == "train"
+        augment = config.get("augment", {})
         x, y, meta = features.make_windows(_with_origins(examples, config), state["scales"],
                                            int(state["context"]), int(state["horizon"]),
                                            with_targets=not predicting,
@@ -129,7 +135,14 @@ class ForecastPlugin(Plugin):
                                            future_covariates=bool(
                                                state.get("future_covariates", True)),
                                            target=str(state.get("target", "level")),
-                                           naive_input=bool(state.get("naive_input", False)))
+                                           naive_input=bool(state.get("naive_input", False)),
+                                           ses_input=bool(state.get("ses_input", False)),
+                                           clip_change=float(state.get("clip_change", 0.0)),
+                                           winsorise=float(state.get("winsorise", 0.0)),
+                                           outliers=float(augment.get("outliers", 0.0))
+                                           if training else 0.0,
+                                           outlier_size=tuple(float(v) for v in augment.get(
+                                               "outlier_size", [3.0, 6.0])))
         return Features(x=x, y=y, meta=meta)
 
     def build_model(self, features_: Features, state: State, config: Config) -> keras.Model:
@@ -264,7 +277,10 @@ class ForecastPlugin(Plugin):
                 record.update({n: float(v) for n, v in zip(names, forecasts[row, step],
                                                            strict=True)})
                 rows.append(record)
-        self._write_csv(rows, names, examples, config)
+        path = self._write_csv(rows, names, config)
+        if path is not None:
+            for record in rows:
+                record["csv"] = str(path)
         return rows
 
     def explain(self, model: keras.Model, features_: Features, examples: Examples,
@@ -295,7 +311,8 @@ class ForecastPlugin(Plugin):
                 if state.get("naive_input") else None
             attribution = explain.window_attribution(model, np.asarray(contexts[row]),
                                                      np.asarray(futures[row]), median,
-                                                     target, method, naive)
+                                                     target, method, naive,
+                                                     float(state.get("clip_change", 0.0)))
             stamps = [t.date().isoformat() if t.normalize() == t else t.isoformat()
                       for t in s.timestamps()[origin - context:origin]]
             stem = f"{row:03d}-{''.join(c if c.isalnum() else '_' for c in s.id)}"
@@ -313,13 +330,24 @@ class ForecastPlugin(Plugin):
                          "top": explain.top_lags(attribution, stamps)})
         return rows
 
-    def _write_csv(self, rows: list[dict[str, Any]], names: list[str], examples: Examples,
+    def _write_csv(self, rows: list[dict[str, Any]], names: list[str],
                    config: Config) -> Path | None:
-        target = str(config.get("predict", {}).get("output", ""))
-        inputs = examples.meta.get("inputs") or []
-        if not target and not inputs:
-            return None
-        path = Path(target) if target else Path(inputs[0]).with_suffix(".forecast.csv")
+        """The forecasts as CSV in the prediction folder the host made
+        (``config["predict"]["out_dir"]``); never beside the input, never over a file."""
+        settings = config.get("predict", {})
+        folder = settings.get("out_dir")
+        if not folder:
+            return None  # describe() outside `cnnsuite predict`: nothing to write
+        name = str(settings.get("output", "")) or "forecasts.csv"
+        if Path(name).name != name or name in (".", ".."):
+            raise ConfigError(f"predict.output={name!r} must be a file name: the forecasts "
+                              "go into the prediction folder (choose it with --out)")
+        path = Path(folder) / name
+        stem, suffix = path.stem, path.suffix or ".csv"
+        k = 1
+        while path.exists():  # a reused --out folder: keep the earlier file
+            k += 1
+            path = path.with_name(f"{stem}-{k}{suffix}")
         tmp = path.with_name(f".{path.name}.partial")
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, ["series_id", "timestamp", "step", *names])

@@ -79,8 +79,7 @@ def test_predict_needs_and_uses_the_future_covariates(tmp_path: Path,
     trained = run("forecast", data=str(_promotions(tmp_path / "sales.csv")),
                   out=tmp_path / "runs", overrides=SMALL, seed=0)
     ahead = _promotions(tmp_path / "ahead.csv", n_series=1, future=4)
-    rows, rejected = predict_run(trained.run_dir, [str(ahead)],
-                                 overrides=[f"predict.output={tmp_path / 'f.csv'}"])
+    rows, rejected = predict_run(trained.run_dir, [str(ahead)])
     assert not rejected and len(rows) == 4
     medians = np.array([r["q0.5"] for r in rows])
     assert min(medians[[0, 2]]) > max(medians[[1, 3]]) + 2.0  # promoted days sell more

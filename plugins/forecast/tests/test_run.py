@@ -65,19 +65,45 @@ def test_evaluate_on_new_data_scores_its_last_origins(quick_run: RunResult,
 
 
 @pytest.mark.slow
-def test_predict_writes_quantile_csv(quick_run: RunResult, tmp_path: Path) -> None:
+def test_predict_writes_quantile_csv_into_a_fresh_prediction_folder(
+        quick_run: RunResult, tmp_path: Path) -> None:
     data = _write_series(tmp_path / "sales.csv")
-    out = tmp_path / "forecast.csv"
     rows, rejected = predict_run(quick_run.run_dir, [str(data)],
-                                 overrides=["predict.horizon=5", f"predict.output={out}"])
+                                 overrides=["predict.horizon=5"])
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["series_id"] == "shop" and rows[0]["timestamp"].startswith("2022-11-01")
     for r in rows:
         assert r["q0.1"] <= r["q0.5"] <= r["q0.9"]
     assert [r.id for r in rejected] == ["tiny"] and "too short" in rejected[0].reason
-    written = pd.read_csv(out)
+    first = Path(rows[0]["csv"])
+    assert {r["csv"] for r in rows} == {str(first)}
+    assert first.parent.parent == quick_run.run_dir / "predictions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]  # nothing beside it
+    written = pd.read_csv(first)
     assert list(written.columns) == ["series_id", "timestamp", "step", "q0.1", "q0.5", "q0.9"]
     assert len(written) == 5
+    assert written["q0.5"].tolist() == pytest.approx([r["q0.5"] for r in rows])
+    before = first.read_bytes()
+    again, _ = predict_run(quick_run.run_dir, [str(data)], overrides=["predict.horizon=3"])
+    second = Path(again[0]["csv"])
+    assert second.parent != first.parent and len(pd.read_csv(second)) == 3
+    assert first.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_predict_into_a_reused_folder_keeps_the_earlier_csv(quick_run: RunResult,
+                                                            tmp_path: Path) -> None:
+    data = _write_series(tmp_path / "sales.csv")
+    out = tmp_path / "out"
+    one, _ = predict_run(quick_run.run_dir, [str(data)], out_dir=out,
+                         overrides=["predict.output=shop.csv"])
+    two, _ = predict_run(quick_run.run_dir, [str(data)], out_dir=out,
+                         overrides=["predict.output=shop.csv"])
+    assert one[0]["csv"] == str(out / "shop.csv") and two[0]["csv"] == str(out / "shop-2.csv")
+    assert len(pd.read_csv(out / "shop.csv")) == len(pd.read_csv(out / "shop-2.csv")) == 8
+    with pytest.raises(ConfigError, match="must be a file name"):
+        predict_run(quick_run.run_dir, [str(data)], out_dir=out,
+                    overrides=[f"predict.output={tmp_path / 'x.csv'}"])
 
 
 @pytest.mark.slow
