@@ -1,10 +1,11 @@
 """The domain preprocessing: rolling origins, per-series scaling, calendar covariates, windows.
 
 A window at origin ``o`` of a series ``v`` holds the context ``v[o - C : o]`` and the
-horizon ``v[o : o + H]``. Values are divided by the series' scale (the mean absolute
-one-step change on its training part, so that every series' errors weigh alike, as in
-MASE) and shifted by the window's level (by default the context mean), so one global
-model serves series of any level and unit.
+horizon ``v[o : o + H]``. Values are divided by the series' scale (by default the mean
+absolute seasonal change on its training part, MASE's denominator, so that every series'
+errors weigh as in MASE) and shifted by the window's level (by default the simple
+exponential smoothing level of the context, as in ES-RNN), so one global model serves
+series of any level and unit.
 """
 
 from __future__ import annotations
