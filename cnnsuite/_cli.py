@@ -204,11 +204,13 @@ def evaluate(ctx: click.Context, run_dir: Path, data: str | None, overrides: tup
               help="Where files the plugin writes go (default: a new RUN_DIR/predictions/NNNN).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a setting of the run for this prediction (repeatable).")
+@click.option("--horizon", type=click.IntRange(min=1), default=None, metavar="H",
+              help="Forecasting plugins: steps ahead to forecast (= --set predict.horizon=H).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...],
             prompts: tuple[str, ...], out: Path | None,
-            overrides: tuple[str, ...], as_json: bool) -> None:
+            overrides: tuple[str, ...], horizon: int | None, as_json: bool) -> None:
     """Predict with a run's model on INPUTS (files or strings, per plugin).
 
     A single '-' reads a stream from standard input, for plugins that score streams,
@@ -219,6 +221,8 @@ def predict(ctx: click.Context, run_dir: Path, inputs: tuple[str, ...],
 
     if not inputs and not prompts:
         raise click.UsageError("give at least one input (a file, a string, '-') or --prompt")
+    if horizon is not None:
+        overrides = (*overrides, f"predict.horizon={horizon}")
     if inputs == ("-",) and not prompts:
         for row in stream_run(run_dir, sys.stdin, ctx.obj["disable"], overrides):
             click.echo(json.dumps(row))

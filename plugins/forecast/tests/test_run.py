@@ -115,6 +115,21 @@ def test_predict_refuses_a_horizon_beyond_the_trained_one(quick_run: RunResult,
 
 
 @pytest.mark.slow
+def test_cli_predict_takes_the_horizon_as_the_issue_writes_it(
+        quick_run: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`cnnsuite predict RUN series.csv --horizon H` (the same as --set predict.horizon=H)."""
+    import json
+
+    data = _write_series(tmp_path / "sales.csv")
+    assert main(["predict", str(quick_run.run_dir), str(data), "--horizon", "3",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["predictions"]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert len(pd.read_csv(rows[0]["csv"])) == 3
+    assert main(["predict", str(quick_run.run_dir), str(data), "--horizon", "9"]) == 2
+
+
+@pytest.mark.slow
 def test_predict_with_nothing_usable_is_bad_input(quick_run: RunResult,
                                                   tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
