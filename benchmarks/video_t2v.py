@@ -120,9 +120,12 @@ def main() -> None:
         plain_pred = task.predict(plain, test, plain_parts["state"], no_text)
         plain_scores = task.scores(recognisers, plain_pred, test, no_text)
 
+    clean = ("" if "recogniser_action_accuracy_clean" not in scores else
+             f" (clean clips: action {scores['recogniser_action_accuracy_clean']:.1%}, "
+             f"digit {scores['recogniser_digit_accuracy_clean']:.1%})")
     rows.append(("judges on real held-out clips (test handwriting)",
                  f"action {scores['recogniser_action_accuracy']:.1%}, "
-                 f"digit {scores['recogniser_digit_accuracy']:.1%}"))
+                 f"digit {scores['recogniser_digit_accuracy']:.1%}{clean}"))
     for group, label in (("heldout_phrasing", "held-out phrasings"),
                          ("heldout_combination", "held-out digit-action combinations")):
         n = sum(g == group for g in test.meta["groups"])
