@@ -32,13 +32,15 @@ manifest = Manifest(
                   "filters": 256, "kernel_size": 3, "dilations": [1, 2, 4, 1, 2, 4],
                   "dropout": 0.3, "summary_dim": 64, "learning_rate": 0.001,
                   "slot_weight": 1.0, "unk_rate": 0.1, "crf": False, "decode": "viterbi",
-                  "max_words": 64, "max_pieces_per_word": 6},
+                  "max_words": 64, "max_pieces_per_word": 6,
+                  "ensemble": 2, "lr_decay": "cosine"},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
     quick_config={"data": {"n": 1200, "limit": 1200}, "model": {"learning_rate": 0.003},
                   "retrieval": {"n_queries": 250},
-                  "parse": {"embedding_dim": 64, "filters": 64, "dilations": [1, 2, 4]},
+                  "parse": {"embedding_dim": 64, "filters": 64, "dilations": [1, 2, 4],
+                            "ensemble": 1},
                   "train": {"epochs": 6, "patience": 3}},
     config_help={
         "task": "'classify' (sentences to classes, Kim's CNN) or 'retrieve' (queries to "
@@ -112,6 +114,9 @@ manifest = Manifest(
         "parse.crf": "train the slot head as a linear-chain CRF (learned transitions, "
                      "decoded with them) instead of per-word softmax",
         "parse.decode": "'viterbi' (IOB-constrained) or 'greedy' (per-word argmax)",
+        "parse.ensemble": "parsers trained side by side on the shared piece embedding, each "
+                          "by its own loss; their intent and slot probabilities are averaged",
+        "parse.lr_decay": "'cosine' (learning rate falls to 2% over train.epochs) or 'none'",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "

@@ -308,3 +308,12 @@ def test_ensemble_members_train_on_their_own_losses_and_average(tmp_path: Path) 
     model.save(tmp_path / "m.keras")  # reloads with the same averaged outputs
     again = keras.saving.load_model(tmp_path / "m.keras")
     assert np.allclose(np.asarray(again(x)["slots"]), np.asarray(out["slots"]), atol=1e-5)
+
+
+def test_bad_ensemble_settings_exit_2(tmp_path: Path) -> None:
+    from cnnsuite._cli import main
+
+    for setting in ("parse.lr_decay=linear", "parse.ensemble=0"):
+        assert main(["run", "text", "--quick", "--set", "task=parse", "--set", setting,
+                     "--set", "data.n=200", "--set", "data.limit=200",
+                     "--out", str(tmp_path / "runs")]) == 2, setting

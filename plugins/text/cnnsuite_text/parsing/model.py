@@ -19,6 +19,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from cnnsuite import ConfigError
+
 from .crf import CRFLoss, CRFTransitions
 
 __all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser", "member_names"]
@@ -151,7 +153,12 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                                      name="embedding")(pieces)
     vectors = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
                                             name="embedding_dropout")(vectors)
-    suffixes = member_names(int(cfg.get("ensemble", DEFAULT_ENSEMBLE)))
+    ensemble, decay = cfg.get("ensemble", DEFAULT_ENSEMBLE), cfg.get("lr_decay", DEFAULT_LR_DECAY)
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise ConfigError(f"parse.ensemble={ensemble!r}: give the number of parsers, 1 or more")
+    if decay not in ("cosine", "none"):
+        raise ConfigError(f"parse.lr_decay={decay!r}: choose 'cosine' or 'none'")
+    suffixes = member_names(ensemble)
     members = [_member(vectors, pieces, starts, n_intents, n_tags, cfg, s) for s in suffixes]
     slot_loss: Any = (CRFLoss() if cfg["crf"]
                       else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
