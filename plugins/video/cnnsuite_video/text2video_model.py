@@ -68,6 +68,26 @@ def build_clip_encoder(frames: int, size: int, text_dim: int, latent_dim: int,
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+def seeded_clips(draw: Any, tokens: np.ndarray, seeds: np.ndarray | list[int],
+                 poses: np.ndarray, latent_dim: int, frames: int, size: int, batch_size: int,
+                 temperature: float) -> np.ndarray:
+    """Clips ``[B, T, H, W, 1]`` from `draw(tokens, noise, pose)`, batch by batch: each
+    seed draws its standard-normal noise (times `temperature`) and a pose from `poses`
+    (the training clips' poses, an empirical prior), so a prompt and a seed always give
+    one clip."""
+    tokens = np.asarray(tokens, dtype="int32")
+    poses = np.asarray(poses, dtype="float32").reshape(-1, POSE_DIM)
+    out = np.empty((len(tokens), frames, size, size, 1), dtype="float32")
+    for start in range(0, len(tokens), batch_size):
+        stop = min(start + batch_size, len(tokens))
+        rngs = [np.random.default_rng(int(s)) for s in seeds[start:stop]]
+        noise = np.stack([r.standard_normal(latent_dim) for r in rngs]) * temperature
+        pose = np.stack([poses[r.integers(len(poses))] for r in rngs])
+        clips = draw(tokens[start:stop], noise.astype("float32"), pose)
+        out[start:stop] = ops.convert_to_numpy(clips)
+    return out
+
+
 class SubPixel(layers.Layer):
     """Channels to space: ``[B, T, H, W, 4] -> [B, T, 2H, 2W, 1]`` (a 2x2 pixel shuffle).
 
@@ -201,19 +221,13 @@ class TextToVideoVAE(keras.Model):
         The seed draws z ~ N(0, temperature^2 I) and a pose from `poses` (the training
         clips' poses, an empirical prior), so a prompt and a seed always give one clip.
         """
-        tokens = np.asarray(tokens, dtype="int32")
-        poses = np.asarray(poses, dtype="float32").reshape(-1, POSE_DIM)
-        out = np.empty((len(tokens), self.frames, self.size, self.size, 1), dtype="float32")
-        for start in range(0, len(tokens), batch_size):
-            stop = min(start + batch_size, len(tokens))
-            rngs = [np.random.default_rng(int(s)) for s in seeds[start:stop]]
-            z = np.stack([r.standard_normal(self.latent_dim) for r in rngs]) * temperature
-            pose = np.stack([poses[r.integers(len(poses))] for r in rngs])
-            code = self.text_code(ops.convert_to_tensor(tokens[start:stop]))
-            clips = self.decoder([ops.convert_to_tensor(z.astype("float32")), code,
-                                  ops.convert_to_tensor(pose)], training=False)
-            out[start:stop] = ops.convert_to_numpy(clips)
-        return out
+        def draw(batch: np.ndarray, z: np.ndarray, pose: np.ndarray) -> Any:
+            code = self.text_code(ops.convert_to_tensor(batch))
+            return self.decoder([ops.convert_to_tensor(z), code, ops.convert_to_tensor(pose)],
+                                training=False)
+
+        return seeded_clips(draw, tokens, seeds, poses, self.latent_dim, self.frames,
+                            self.size, batch_size, temperature)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "vocab_size": self.vocab_size,
@@ -476,20 +490,14 @@ class LayeredTextToVideo(keras.Model):
         """Clips ``[B, T, H, W, 1]`` for token ids, one seed each: the seed draws z from
         the learned prior p(z | prompt) (its spread times `temperature`) and a pose from
         `poses`."""
-        tokens = np.asarray(tokens, dtype="int32")
-        poses = np.asarray(poses, dtype="float32").reshape(-1, POSE_DIM)
-        out = np.empty((len(tokens), self.frames, self.size, self.size, 1), dtype="float32")
-        for start in range(0, len(tokens), batch_size):
-            stop = min(start + batch_size, len(tokens))
-            rngs = [np.random.default_rng(int(s)) for s in seeds[start:stop]]
-            eps = np.stack([r.standard_normal(self.latent_dim) for r in rngs]) * temperature
-            pose = np.stack([poses[r.integers(len(poses))] for r in rngs])
-            _, cond = self.read_prompt(ops.convert_to_tensor(tokens[start:stop]))
+        def draw(batch: np.ndarray, eps: np.ndarray, pose: np.ndarray) -> Any:
+            _, cond = self.read_prompt(ops.convert_to_tensor(batch))
             mean, log_var = self.prior(cond)
-            z = mean + ops.exp(0.5 * log_var) * ops.convert_to_tensor(eps.astype("float32"))
-            clips = self.draw(z, cond, ops.convert_to_tensor(pose))["clip"]
-            out[start:stop] = ops.convert_to_numpy(clips)
-        return out
+            z = mean + ops.exp(0.5 * log_var) * ops.convert_to_tensor(eps)
+            return self.draw(z, cond, ops.convert_to_tensor(pose))["clip"]
+
+        return seeded_clips(draw, tokens, seeds, poses, self.latent_dim, self.frames,
+                            self.size, batch_size, temperature)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "vocab_size": self.vocab_size,
