@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -131,32 +132,47 @@ def test_sub_pixel_puts_channels_in_2x2_blocks() -> None:
     assert out[0, 0, :2, 2:, 0].tolist() == [[4, 5], [6, 7]]  # pixel (0, 1)'s
 
 
-def test_vae_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
+def _captioned(actions: tuple[str, ...]) -> tuple[np.ndarray, list[dict], dict[str, Any]]:
+    """32 tiny real clips of two actions with plain captions: (clips, infos, model inputs).
+    Seeds Keras too, so a test's training does not depend on the tests run before it."""
     import keras
 
-    from cnnsuite_video.text2video_model import build_text_to_video
-
-    clips, infos = synthetic.make_action_clips(32, frames=8, size=16, seed=0,
-                                               actions=("left", "right"))
+    keras.utils.set_random_seed(0)
+    clips, infos = synthetic.make_action_clips(32, frames=8, size=16, seed=0, actions=actions)
     texts = [f"a {i['digit']} moving {i['action']}" for i in infos]
     vocab = captions.learn_vocab(texts)
-    tokens = captions.token_ids(texts, vocab, 8)
-    poses = np.stack([pose_of(i["params"], 16) for i in infos])
-    model = build_text_to_video(len(vocab), 8, 8, 16, latent_dim=4, width=4,
-                                learning_rate=0.005)
-    x = {"tokens": tokens, "clip": clips, "pose": poses,
+    x = {"tokens": captions.token_ids(texts, vocab, 8), "clip": clips,
+         "pose": np.stack([pose_of(i["params"], 16) for i in infos]),
          "digit": np.array([i["digit"] for i in infos], dtype="int32"),
-         "action": np.array([i["label"] for i in infos], dtype="int32")}
-    history = model.fit(x, clips, batch_size=16, epochs=6, verbose=0).history
-    assert history["reconstruction"][-1] < 0.7 * history["reconstruction"][0]
-    assert history["text_ce"][-1] < 0.8 * history["text_ce"][0]  # it reads the captions
+         "action": np.array([i["label"] for i in infos], dtype="int32"),
+         "vocab_size": len(vocab)}
+    return clips, infos, x
+
+
+def _samples_by_seed_and_reloads(model: Any, tokens: np.ndarray, poses: np.ndarray,
+                                 path: Path) -> None:
+    """A prompt and a seed give one clip, other seeds others, and a reload the same."""
+    import keras
+
     one = model.generate(tokens[:2], [7, 7], poses)
     assert one.shape == (2, 8, 16, 16, 1) and 0.0 <= one.min() and one.max() <= 1.0
     np.testing.assert_allclose(model.generate(tokens[:2], [7, 7], poses), one)
     assert np.abs(model.generate(tokens[:2], [8, 9], poses) - one).max() > 1e-4
-    model.save(tmp_path / "t2v.keras")
-    again = keras.saving.load_model(tmp_path / "t2v.keras", safe_mode=True)
+    model.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(again.generate(tokens[:2], [7, 7], poses), one, atol=1e-5)
+
+
+def test_vae_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
+    from cnnsuite_video.text2video_model import build_text_to_video
+
+    clips, _, x = _captioned(("left", "right"))
+    model = build_text_to_video(x.pop("vocab_size"), 8, 8, 16, latent_dim=4, width=4,
+                                learning_rate=0.005)
+    history = model.fit(x, clips, batch_size=16, epochs=6, verbose=0).history
+    assert history["reconstruction"][-1] < 0.7 * history["reconstruction"][0]
+    assert history["text_ce"][-1] < 0.8 * history["text_ce"][0]  # it reads the captions
+    _samples_by_seed_and_reloads(model, x["tokens"], x["pose"], tmp_path / "t2v.keras")
 
 
 def test_glyph_warp_redraws_the_generators_clips() -> None:
@@ -192,34 +208,18 @@ def test_glyph_warp_redraws_the_generators_clips() -> None:
 
 
 def test_layered_model_learns_saves_and_samples_by_seed(tmp_path: Path) -> None:
-    import keras
-
     from cnnsuite_video.text2video_data import motion_of
     from cnnsuite_video.text2video_model import build_layered_text_to_video
 
-    clips, infos = synthetic.make_action_clips(32, frames=8, size=16, seed=0,
-                                               actions=("left", "rotate_cw"))
-    texts = [f"a {i['digit']} moving {i['action']}" for i in infos]
-    vocab = captions.learn_vocab(texts)
-    tokens = captions.token_ids(texts, vocab, 8)
-    poses = np.stack([pose_of(i["params"], 16) for i in infos])
-    motion = np.stack([motion_of({**i, "pool": "all"}, 8, 16) for i in infos])
-    model = build_layered_text_to_video(len(vocab), 8, 8, 16, latent_dim=4, width=4,
+    clips, infos, x = _captioned(("left", "rotate_cw"))
+    x["motion"] = np.stack([motion_of({**i, "pool": "all"}, 8, 16) for i in infos])
+    model = build_layered_text_to_video(x.pop("vocab_size"), 8, 8, 16, latent_dim=4, width=4,
                                         learning_rate=0.005, motion_latent=2)
-    x = {"tokens": tokens, "clip": clips, "pose": poses, "motion": motion,
-         "digit": np.array([i["digit"] for i in infos], dtype="int32"),
-         "action": np.array([i["label"] for i in infos], dtype="int32")}
     history = model.fit(x, clips, batch_size=16, epochs=6, verbose=0).history
     assert history["reconstruction"][-1] < 0.9 * history["reconstruction"][0]
     assert history["motion"][-1] < 0.5 * history["motion"][0]  # it learns the motions
     assert history["text_ce"][-1] < 0.8 * history["text_ce"][0]  # it reads the captions
-    one = model.generate(tokens[:2], [7, 7], poses)
-    assert one.shape == (2, 8, 16, 16, 1) and 0.0 <= one.min() and one.max() <= 1.0
-    np.testing.assert_allclose(model.generate(tokens[:2], [7, 7], poses), one)
-    assert np.abs(model.generate(tokens[:2], [8, 9], poses) - one).max() > 1e-4
-    model.save(tmp_path / "t2v.keras")
-    again = keras.saving.load_model(tmp_path / "t2v.keras", safe_mode=True)
-    np.testing.assert_allclose(again.generate(tokens[:2], [7, 7], poses), one, atol=1e-5)
+    _samples_by_seed_and_reloads(model, x["tokens"], x["pose"], tmp_path / "t2v.keras")
 
 
 @pytest.mark.parametrize("layered", [False, True])
