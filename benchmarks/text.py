@@ -144,9 +144,15 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int,
     """One training of the plugin's default model, as `cnnsuite run` trains it.
 
     Without `score_test` the test split is never featurised nor scored: the result is
-    the validation accuracy of the kept (best) epoch, for choosing settings.
+    the validation accuracy of the kept (best) epoch and the whole validation curve, for
+    choosing settings (with ``train.patience=0`` every epoch runs, as the host does
+    without early stopping). With ``split.val=0`` and no dev file there is no validation
+    split: the model trains on all the training data for ``train.epochs`` epochs (an
+    epoch count chosen on validation before). The test probabilities are kept, for
+    averaging the seeds' models (``--ensemble``).
     """
     import keras
+    import numpy as np
 
     from cnnsuite import get_manifest, load_plugin
     from cnnsuite._config import resolve_config
@@ -162,32 +168,42 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int,
     state = plugin.fit_state(splits["train"], config)
     feats = {k: plugin.featurize(v, state, config) for k, v in splits.items()
              if len(v) and (score_test or k != "test")}
+    if "val" not in feats and not score_test:
+        raise SystemExit("--dev needs a validation split: leave split.val above 0")
     model = plugin.build_model(feats["train"], state, config)
-    history = model.fit(
-        make_dataset(feats["train"], config, plugin, training=True),
-        validation_data=make_dataset(feats["val"], config, plugin, training=False),
-        epochs=int(config["train"]["epochs"]), verbose=0,
-        callbacks=[keras.callbacks.EarlyStopping(
-            monitor=str(config["train"].get("monitor", "val_loss")),
-            patience=int(config["train"]["patience"]),
-            restore_best_weights=True)])
-    val_acc = max(history.history["val_accuracy"])
+    patience = int(config["train"]["patience"])
+    val_ds = (make_dataset(feats["val"], config, plugin, training=False)
+              if "val" in feats else None)
+    callbacks = [keras.callbacks.EarlyStopping(
+        monitor=str(config["train"].get("monitor", "val_loss")), patience=patience,
+        restore_best_weights=True)] if val_ds is not None and patience > 0 else []
+    history = model.fit(make_dataset(feats["train"], config, plugin, training=True),
+                        validation_data=val_ds, epochs=int(config["train"]["epochs"]),
+                        verbose=0, callbacks=callbacks)
+    curve = history.history.get("val_accuracy", [])
+    val_acc = max(curve) if curve else float("nan")
+    out: dict[str, Any] = {"val_accuracy": val_acc, "val_curve": curve,
+                           "n_train": len(feats["train"]),
+                           "epochs": len(history.history["loss"]),
+                           "best_epoch": 1 + curve.index(val_acc) if curve else 0}
     if not score_test:
-        return {"val_accuracy": val_acc, "n_val": len(feats["val"]),
-                "epochs": len(history.history["loss"]),
-                "best_epoch": 1 + history.history["val_accuracy"].index(val_acc),
-                "seconds": time.perf_counter() - tick}
+        return {**out, "n_val": len(feats["val"]), "seconds": time.perf_counter() - tick}
     y_pred = predict_batches(model, feats["test"], config)
     metrics = plugin.evaluate(y_pred, feats["test"], splits["test"], state, config).values
-    return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
-            "val_accuracy": val_acc, "n_test": len(feats["test"]),
-            "epochs": len(history.history["loss"]), "seconds": time.perf_counter() - tick}
+    return {**out, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+            "n_test": len(feats["test"]),
+            # by class name, so models of other seeds (other vocabularies) average alike
+            "class_names": list(state["class_names"]),
+            "test_y": [state["class_names"][int(t)] for t in np.asarray(feats["test"].y)],
+            "test_probs": np.round(np.asarray(y_pred, dtype=float), 5).tolist(),
+            "seconds": time.perf_counter() - tick}
 
 
-def accuracy(root: Path, seeds: int, folds: int, budget_s: float, json_path: Path | None,
-             extra: list[str], only: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+def accuracy(root: Path, seeds: range, folds: int, budget_s: float, json_path: Path | None,
+             extra: list[str], only: set[str] | None = None,
+             dev: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Every protocol (or those in `only`) for every seed (MR: every fold), cheapest
-    first, within the budget."""
+    first, within the budget. With `dev`, validation accuracy only (no test scoring)."""
     start = time.perf_counter()
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in protocols(folds)}
     # the cheap protocols for every seed first, then MR's folds seed by seed
@@ -195,7 +211,7 @@ def accuracy(root: Path, seeds: int, folds: int, budget_s: float, json_path: Pat
     for name, _, glob, overrides in protocols(folds):
         if only and name not in only:
             continue
-        for seed in range(seeds):
+        for seed in seeds:
             if name == "MR":
                 jobs += [(name, glob, [*overrides, *extra, f"split.fold={k}"], seed)
                          for k in range(folds)]
@@ -205,13 +221,56 @@ def accuracy(root: Path, seeds: int, folds: int, budget_s: float, json_path: Pat
         if budget_s and time.perf_counter() - start > budget_s:
             print(f"budget spent: {name} seed {seed} {overrides} not run", file=sys.stderr)
             continue
-        row = {"seed": seed, "overrides": overrides, **train_once(root, glob, overrides, seed)}
+        row = {"seed": seed, "overrides": overrides,
+               **train_once(root, glob, overrides, seed, score_test=not dev)}
         results[name].append(row)
-        print(f"{name} seed {seed} {' '.join(overrides)}: accuracy {row['accuracy']:.4f} "
+        score = (f"val accuracy {row['val_accuracy']:.4f} (best epoch {row['best_epoch']})"
+                 if dev else f"accuracy {row['accuracy']:.4f}")
+        print(f"{name} seed {seed} {' '.join(overrides)}: {score} "
               f"({row['epochs']} epochs, {row['seconds']:.0f} s)", file=sys.stderr, flush=True)
         if json_path:
             json_path.write_text(json.dumps(results, indent=1))
     return results
+
+
+def print_dev(results: dict[str, list[dict[str, Any]]]) -> None:
+    """Validation accuracy per seed, and the epoch where the seeds' mean curve peaks
+    (the epoch count to retrain with on train + validation)."""
+    print("| data set | runs | val accuracy % of the kept epoch, per seed | mean "
+          "| best epoch of the mean curve | mean curve there % |")
+    print("|---|---|---|---|---|---|")
+    for name, rows_ in results.items():
+        if not rows_:
+            continue
+        best = [100 * r["val_accuracy"] for r in rows_]
+        n = min(len(r["val_curve"]) for r in rows_)
+        mean_curve = [statistics.mean(r["val_curve"][e] for r in rows_) for e in range(n)]
+        top = max(range(n), key=lambda e: mean_curve[e])
+        print(f"| {name} | {len(rows_)} | {' / '.join(f'{v:.1f}' for v in best)} | "
+              f"{statistics.mean(best):.2f} | {top + 1} of {n} | {100 * mean_curve[top]:.2f} |")
+        print(f"<!-- {name} mean validation curve %: "
+              f"{' '.join(f'{100 * v:.1f}' for v in mean_curve)} -->")
+
+
+def ensemble_accuracy(rows_: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """Accuracy and macro-F1 of the seeds' models averaged (mean class probabilities),
+    where every run scored the same test sentences; None where that cannot be."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    if len(rows_) < 2 or not all("test_probs" in r for r in rows_):
+        return None
+    truth = rows_[0]["test_y"]
+    if any(r["test_y"] != truth for r in rows_):
+        return None  # other test sentences per seed (MR's folds)
+    names = sorted(set(rows_[0]["class_names"]))
+    total = np.zeros((len(truth), len(names)))
+    for r in rows_:
+        order = [names.index(c) for c in r["class_names"]]
+        total[:, order] += np.asarray(r["test_probs"])
+    pred = [names[i] for i in total.argmax(axis=1)]
+    acc = float(np.mean([p == t for p, t in zip(pred, truth, strict=True)]))
+    return acc, float(f1_score(truth, pred, average="macro"))
 
 
 def seed_means(rows: list[dict[str, Any]], key: str) -> list[float]:
@@ -224,6 +283,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder with rt-polarity.*, stsa.binary.*, TREC.*")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--vocab-size", type=int, default=16000)
     parser.add_argument("--budget-min", type=float, default=0.0,
@@ -232,8 +293,15 @@ def main() -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="a config override for every training")
     parser.add_argument("--only", help="comma-separated data sets to train (SST-2,TREC,MR)")
-    parser.add_argument("--report", type=Path, help="print the accuracy table of a --json "
-                        "file instead of training")
+    parser.add_argument("--report", type=Path, action="append",
+                        help="print the accuracy table of --json files (runs merged) "
+                        "instead of training")
+    parser.add_argument("--dev", action="store_true",
+                        help="choosing settings: train and score on validation only, never "
+                        "on test; prints the epoch where the seeds' mean curve peaks")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also score the seeds' models averaged, as a separate row "
+                        "(an ensemble, not Kim's single-model protocol)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--speed-ours-only", action="store_true",
@@ -259,19 +327,30 @@ def main() -> int:
                   f"{r['learn_s'] / ours['learn_s']:.1f}x |")
         print(flush=True)
     if args.report:
-        print_accuracy(json.loads(args.report.read_text()), args.folds)
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for path in args.report:
+            for name, rows in json.loads(path.read_text()).items():
+                merged.setdefault(name, []).extend(rows)
+        print_accuracy(merged, args.folds, args.ensemble)
     elif not args.skip_accuracy:
         only = set(args.only.split(",")) if args.only else None
         if only and not only <= set(KIM_CNN_RAND):
             print(f"--only: choose from {', '.join(KIM_CNN_RAND)}", file=sys.stderr)
             return 2
-        print_accuracy(accuracy(root, args.seeds, args.folds, 60 * args.budget_min, args.json,
-                                args.overrides, only), args.folds)
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        results = accuracy(root, seeds, args.folds, 60 * args.budget_min, args.json,
+                           args.overrides, only, args.dev)
+        if args.dev:
+            print_dev(results)
+        else:
+            print_accuracy(results, args.folds, args.ensemble)
     return 0
 
 
-def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int) -> None:
-    """The accuracy table; an MR seed counts only once all its folds ran."""
+def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int,
+                   ensemble: bool = False) -> None:
+    """The accuracy table; an MR seed counts only once all its folds ran. With
+    `ensemble`, a row more per data set: the seeds' models averaged."""
     print("| data set | protocol | runs (seeds) | accuracy % mean ± sd over seeds "
           "| per seed % | dev % | macro-F1 % | Kim CNN-rand % | epochs (mean) | s per run |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -301,6 +380,11 @@ def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int) -> None
               f"{KIM_CNN_RAND[name]} | "
               f"{statistics.mean(r['epochs'] for r in rows_):.1f} | "
               f"{statistics.mean(r['seconds'] for r in rows_):.0f} |")
+        scored = ensemble_accuracy(rows_) if ensemble else None
+        if scored:
+            print(f"| {name} | ensemble: the {len(rows_)} models above, probabilities "
+                  f"averaged (not Kim's single-model row) | {len(rows_)} | {100 * scored[0]:.1f} "
+                  f"| | | {100 * scored[1]:.1f} | {KIM_CNN_RAND[name]} | | |")
 
 
 if __name__ == "__main__":
