@@ -81,7 +81,8 @@ def parse_speed(run_dir: Path, folder: Path, repeat: int = 3) -> dict[str, float
     return out
 
 
-def dev_scores(folder: Path, seed: int, sets: list[str], out: Path) -> dict[str, Any]:
+def dev_scores(folder: Path, seed: int, sets: list[str], out: Path,
+               tries: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     """Train as the benchmark does and score on the dev set only (the test file is read,
     as the plugin reads the folder, but never predicted or scored): for choosing settings."""
     from rich.console import Console
@@ -93,6 +94,12 @@ def dev_scores(folder: Path, seed: int, sets: list[str], out: Path) -> dict[str,
     manifest = get_manifest("text")
     config = resolve_config(manifest, overrides=("task=parse", *ATIS_SETTINGS, *sets),
                             seed=seed)
+    for item in tries:  # parse.* keys not (yet) in the configuration table
+        key, value = item.split("=", 1)
+        try:
+            config["parse"][key] = json.loads(value)
+        except json.JSONDecodeError:
+            config["parse"][key] = value
     plugin = load_plugin(manifest)
     _seed_everything(seed)
     splits = plugin.split(plugin.load_data(str(folder), config), config, seed)
@@ -106,7 +113,7 @@ def dev_scores(folder: Path, seed: int, sets: list[str], out: Path) -> dict[str,
     train_s = time.perf_counter() - tick
     m = plugin.evaluate(plugin_predict(plugin, model, dev, state, config), dev, splits["val"],
                         state, config).values
-    return {"seed": seed, "sets": sets, "dev_slot_f1": m["slot_f1"],
+    return {"seed": seed, "sets": sets, "tries": list(tries), "dev_slot_f1": m["slot_f1"],
             "dev_slot_f1_greedy": m["slot_f1_greedy"],
             "dev_intent_accuracy": 100 * m["intent_accuracy"],
             "dev_frame_accuracy": 100 * m["frame_accuracy"], "n_dev": len(dev),
@@ -121,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="sets", action="append", default=[])
     parser.add_argument("--out", default="runs")
     parser.add_argument("--json")
+    parser.add_argument("--try", dest="tries", action="append", default=[],
+                        help="with --dev: set parse.KEY=VALUE directly (a key the "
+                             "configuration table does not have yet)")
     parser.add_argument("--dev", action="store_true",
                         help="score on the dev set only (for choosing settings), not on test")
     args = parser.parse_args(argv)
@@ -130,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = atis_folder(args.data)
     if args.dev:
         for seed in args.seeds:
-            row = dev_scores(folder, seed, args.sets, Path(args.out) / f"dev-seed{seed}")
+            row = dev_scores(folder, seed, args.sets, Path(args.out) / f"dev-seed{seed}",
+                             args.tries)
             print(json.dumps(row), flush=True)
         return 0
     rows: list[dict[str, Any]] = []

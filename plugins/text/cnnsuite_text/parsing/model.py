@@ -17,13 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from cnnsuite import ConfigError
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["DilatedConvEncoder", "WordGather", "build_frame_parser", "member_names"]
+__all__ = ["DilatedConvEncoder", "IntentSets", "WordGather", "build_frame_parser",
+           "intent_atoms", "member_names"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -104,14 +106,60 @@ class WordGather(keras.layers.Layer):
         return (starts[0], starts[1], encoding[-1] + summary[-1])
 
 
+def intent_atoms(intents: list[str]) -> tuple[list[str], np.ndarray]:
+    """The atomic intents of multi-intent labels (``a#b`` is ``{a, b}``), sorted, and the
+    membership matrix ``(labels, atoms)``: 1 where the label holds the atom."""
+    atoms = sorted({a for label in intents for a in label.split("#")})
+    index = {a: i for i, a in enumerate(atoms)}
+    membership = np.zeros((len(intents), len(atoms)), dtype="float32")
+    for row, label in enumerate(intents):
+        for a in label.split("#"):
+            membership[row, index[a]] = 1.0
+    return atoms, membership
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class IntentSets(keras.layers.Layer):
+    """The probability of each intent label (a set of atomic intents) from independent
+    per-atom probabilities: ``P(S) ∝ prod_{a in S} p_a prod_{a not in S} (1 - p_a)``,
+    normalised over the labels `membership` lists (those of the training split).
+
+    Input ``(batch, atoms)`` sigmoid probabilities; returns ``(batch, labels)``.
+    """
+
+    def __init__(self, membership: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.membership = [[float(v) for v in row] for row in np.asarray(membership)]
+
+    def call(self, probs: Any) -> Any:
+        m = ops.convert_to_tensor(np.asarray(self.membership, dtype="float32"), probs.dtype)
+        p = ops.clip(probs, 1e-6, 1.0 - 1e-6)
+        logits = ops.matmul(ops.log(p), ops.transpose(m)) + ops.matmul(
+            ops.log(1.0 - p), ops.transpose(1.0 - m))
+        return ops.softmax(logits, axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], len(self.membership))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "membership": self.membership}
+
+
 def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
             cfg: dict[str, Any], suffix: str) -> tuple[Any, Any]:
-    """One parser on the shared piece vectors: ``(intent probabilities, slot outputs)``."""
+    """One parser on the shared piece vectors: ``(intent probabilities, slot outputs)``;
+    with a multi-label intent head (`n_intents` is then the number of atomic intents) the
+    first are per-atom sigmoid probabilities, output ``intent_atoms<suffix>``."""
     encoding, pooled = DilatedConvEncoder(
         int(cfg["filters"]), int(cfg["kernel_size"]), tuple(cfg["dilations"]),
         float(cfg["dropout"]), name=f"encoder{suffix}")([vectors, pieces])
     pooled = keras.layers.Dropout(float(cfg["dropout"]), name=f"pooled_dropout{suffix}")(pooled)
-    intent = keras.layers.Dense(n_intents, activation="softmax", name=f"intent{suffix}")(pooled)
+    if intent_head(cfg) == "multilabel":
+        intent = keras.layers.Dense(n_intents, activation="sigmoid",
+                                    name=f"intent_atoms{suffix}")(pooled)
+    else:
+        intent = keras.layers.Dense(n_intents, activation="softmax",
+                                    name=f"intent{suffix}")(pooled)
     summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
                                  name=f"summary{suffix}")(pooled)
     words = WordGather(name=f"words{suffix}")([encoding, starts, summary])
@@ -129,6 +177,16 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
 # the values used when a configuration has no such key (chosen on the ATIS dev set)
 DEFAULT_ENSEMBLE = 2
 DEFAULT_LR_DECAY = "cosine"
+DEFAULT_INTENT_HEAD = "softmax"
+
+
+def intent_head(cfg: dict[str, Any]) -> str:
+    """``parse.intent_head``: 'softmax' (one class per intent label, multi-intent labels
+    whole) or 'multilabel' (a sigmoid per atomic intent, decoded to the best label)."""
+    head = str(cfg.get("intent_head", DEFAULT_INTENT_HEAD))
+    if head not in ("softmax", "multilabel"):
+        raise ConfigError(f"parse.intent_head={head!r}: choose 'softmax' or 'multilabel'")
+    return head
 
 
 def member_names(n_members: int) -> list[str]:
@@ -138,7 +196,7 @@ def member_names(n_members: int) -> list[str]:
 
 def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                        cfg: dict[str, Any], steps_per_epoch: int = 0,
-                       epochs: int = 0) -> keras.Model:
+                       epochs: int = 0, intents: list[str] | None = None) -> keras.Model:
     """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``.
 
     With ``cfg["ensemble"] = K > 1`` the piece embedding is shared by K parsers
@@ -146,6 +204,12 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     the suffix), and ``intent``/``slots`` are the members' averaged outputs (for a CRF, the
     averaged emissions and transitions). With ``cfg["lr_decay"] == "cosine"`` the
     learning rate falls along a cosine over `epochs` x `steps_per_epoch` steps.
+
+    With ``cfg["intent_head"] == "multilabel"`` (`intents`, the training's labels, then
+    required) each member has a sigmoid per atomic intent (``intent_atoms<suffix>``,
+    trained by binary cross-entropy summed over the atoms, targets split on ``#``), and
+    ``intent`` is `IntentSets` of the (averaged) atom probabilities: a distribution over
+    the same labels as the softmax head's, so decoding and metrics are unchanged.
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -159,21 +223,37 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     if decay not in ("cosine", "none"):
         raise ConfigError(f"parse.lr_decay={decay!r}: choose 'cosine' or 'none'")
     suffixes = member_names(ensemble)
-    members = [_member(vectors, pieces, starts, n_intents, n_tags, cfg, s) for s in suffixes]
+    multilabel = intent_head(cfg) == "multilabel"
+    membership = None
+    if multilabel:
+        if intents is None or len(intents) != n_intents:
+            raise ValueError("a multi-label intent head needs the training's intent labels")
+        membership = intent_atoms(intents)[1]
+    n_out = membership.shape[1] if membership is not None else n_intents
+    members = [_member(vectors, pieces, starts, n_out, n_tags, cfg, s) for s in suffixes]
     slot_loss: Any = (CRFLoss() if cfg["crf"]
                       else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
     outputs: dict[str, Any] = {}
     losses: dict[str, Any] = {}
     weights: dict[str, float] = {}
     for suffix, (intent, slots) in zip(suffixes, members, strict=True):
-        outputs[f"intent{suffix}"], outputs[f"slots{suffix}"] = intent, slots
-        losses[f"intent{suffix}"] = keras.losses.SparseCategoricalCrossentropy()
+        name = f"intent_atoms{suffix}" if multilabel else f"intent{suffix}"
+        outputs[name], outputs[f"slots{suffix}"] = intent, slots
+        # summed over the atoms (Keras averages them), as the softmax's one cross-entropy
+        losses[name] = (keras.losses.BinaryCrossentropy() if multilabel
+                        else keras.losses.SparseCategoricalCrossentropy())
         losses[f"slots{suffix}"] = slot_loss
-        weights[f"intent{suffix}"] = 1.0
+        weights[name] = float(n_out) if multilabel else 1.0
         weights[f"slots{suffix}"] = float(cfg["slot_weight"])
     if len(members) > 1:
-        outputs["intent"] = keras.layers.Average(name="intent")([m[0] for m in members])
+        average = keras.layers.Average(name="intent_atoms" if multilabel else "intent")(
+            [m[0] for m in members])
+        if not multilabel:
+            outputs["intent"] = average
         outputs["slots"] = keras.layers.Average(name="slots")([m[1] for m in members])
+    if multilabel:
+        atoms = average if len(members) > 1 else outputs["intent_atoms"]
+        outputs["intent"] = IntentSets(membership, name="intent")(atoms)
     rate: Any = float(cfg["learning_rate"])
     if str(cfg.get("lr_decay", DEFAULT_LR_DECAY)) == "cosine" and steps_per_epoch * epochs > 0:
         rate = keras.optimizers.schedules.CosineDecay(rate, steps_per_epoch * epochs,

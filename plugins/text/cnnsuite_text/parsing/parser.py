@@ -38,7 +38,7 @@ from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
 
 # the model module also registers the parser's layers for loading
-from .model import DEFAULT_ENSEMBLE, build_frame_parser, member_names
+from .model import DEFAULT_ENSEMBLE, build_frame_parser, intent_atoms, intent_head, member_names
 
 __all__ = ["FrameParser"]
 
@@ -124,15 +124,24 @@ class FrameParser:
             # a tag unseen in training is trained as O; evaluation still counts its span
             slots[i, : len(u.words)] = [tag_index.get(t, 0) for t in u.tags or ()]
         intent = np.array([intent_index.get(u.intent or "", 0) for u in used], dtype="int32")
-        return Features(x=x, y={"intent": intent, "slots": slots}, rejected=rejected,
-                        meta={"index": kept})
+        y = {"intent": intent, "slots": slots}
+        if intent_head(config["parse"]) == "multilabel":
+            # each label's atomic intents (split on '#'); atoms unseen in training stay 0
+            atoms = {a: i for i, a in enumerate(intent_atoms(state["intents"])[0])}
+            multi = np.zeros((len(used), len(atoms)), dtype="float32")
+            for i, u in enumerate(used):
+                for a in (u.intent or "").split("#"):
+                    if a in atoms:
+                        multi[i, atoms[a]] = 1.0
+            y["intent_atoms"] = multi
+        return Features(x=x, y=y, rejected=rejected, meta={"index": kept})
 
     def build_model(self, features: Features, state: State, config: Config) -> Any:
         train = config["train"]
         steps = -(-len(features) // max(int(train["batch_size"]), 1))
         return build_frame_parser(len(state["vocab"]), len(state["intents"]),
                                   len(state["tags"]), config["parse"], steps_per_epoch=steps,
-                                  epochs=int(train["epochs"]))
+                                  epochs=int(train["epochs"]), intents=state["intents"])
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
@@ -144,6 +153,7 @@ class FrameParser:
         unk_rate = float(config["parse"]["unk_rate"]) if training else 0.0
         seed = int(config["seed"])
         members = member_names(int(config["parse"].get("ensemble", DEFAULT_ENSEMBLE)))
+        multilabel = intent_head(config["parse"]) == "multilabel"
 
         def cut(x: Any, y: Any = None) -> Any:
             n_pieces = tf.maximum(tf.reduce_max(tf.reduce_sum(
@@ -161,7 +171,11 @@ class FrameParser:
             slots = y["slots"][:, :n_words]
             targets = {"intent": y["intent"], "slots": slots}
             for suffix in members:  # each member of an ensemble is trained on the targets
-                targets[f"intent{suffix}"], targets[f"slots{suffix}"] = y["intent"], slots
+                targets[f"slots{suffix}"] = slots
+                if multilabel:
+                    targets[f"intent_atoms{suffix}"] = y["intent_atoms"]
+                else:
+                    targets[f"intent{suffix}"] = y["intent"]
             return x, targets
 
         return cut
