@@ -19,10 +19,11 @@ manifest = Manifest(
                  "protein": "", "pocket_centre": []},
         "features": {"n_conformers": 2, "conformer_seed": 0, "mmff": False, "charges": False,
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
-                     "sigma_scale": 0.5, "max_atoms": 80, "workers": 0},
+                     "sigma_scale": 0.5, "max_atoms": 80, "workers": 0, "align": "core"},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
-                  "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16},
+                  "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16,
+                  "max_rotation": "auto"},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 15, "batch_size": 32, "patience": 10},
     },
@@ -55,6 +56,10 @@ manifest = Manifest(
         "features.max_atoms": "most heavy atoms a molecule may have (larger ones are "
                               "rejected)",
         "features.workers": "processes for conformer generation (0: all cores)",
+        "features.align": "'core': align every conformer onto the training molecules' common "
+                          "core (RDKit maximum common substructure, in at least half of them; "
+                          "molecules without it, or data without one, keep the principal-axes "
+                          "pose) or 'principal-axes': each molecule in its own principal axes",
         "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
         "model.norm": "'group' (GroupNormalization) or 'batch' (BatchNormalization) after "
                       "each convolution and the dense layer",
@@ -65,6 +70,9 @@ manifest = Manifest(
         "model.learning_rate": "peak AdamW learning rate (cosine decay)",
         "model.weight_decay": "AdamW weight decay",
         "model.jitter": "random translation in Å added to each random training rotation",
+        "model.max_rotation": "largest random training and fixed test rotation in degrees "
+                              "('auto': 20 when molecules are aligned onto a core, else 180 "
+                              "= all rotations)",
         "model.test_rotations": "rotations averaged when validating during training (1: none)",
         "model.predict_rotations": "rotations averaged by the trained model at test, evaluate, "
                                    "predict and explain time",

@@ -102,7 +102,8 @@ def molecule_attributions(model: keras.Model, atoms: np.ndarray, channels: np.nd
     """
     box = float(config["features"]["box"])
     resolution = float(config["features"]["resolution"])
-    rotations = fixed_rotations(max(1, int(config["model"]["test_rotations"])))
+    rotations = fixed_rotations(max(1, int(config["model"]["test_rotations"])),
+                                max_angle=model.get_layer("rotation_ensemble").max_angle)
     head = grid_model(model, task, config["model"])
     layer = last_conv_activation(head) if method == "gradcam" else ""
     sums: list[np.ndarray | None] = [None] * n_molecules

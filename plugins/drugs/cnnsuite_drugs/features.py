@@ -339,6 +339,123 @@ def pack_atoms(molecules: Sequence[MoleculeAtoms], max_atoms: int,
     return atoms, channels, owner
 
 
+# -- alignment onto the series' common core (3D-QSAR practice, as in CoMFA) ------------
+
+#: A core smaller than this, or found in fewer training molecules, is no common core.
+CORE_MIN_ATOMS = 6
+CORE_MIN_COVERAGE = 0.5
+ALIGN_METHODS = ("core", "principal-axes")
+
+
+def standard_heavy_molecule(text: str) -> Chem.Mol:
+    """The standardised molecule without hydrogens, atom i being conformer row i."""
+    return Chem.RemoveHs(heavy_first(standardize(parse_molecule(text))))
+
+
+@dataclass(frozen=True)
+class Core:
+    """A common core: its SMARTS and the 3D positions its atoms are aligned onto."""
+
+    smarts: str
+    reference: np.ndarray  # (n_core_atoms, 3), in the frame the grids are built in
+
+    def query(self) -> Chem.Mol:
+        """The core as an RDKit substructure query."""
+        return _core_query(self.smarts)
+
+
+@lru_cache(maxsize=8)
+def _core_query(smarts: str) -> Chem.Mol:
+    query = Chem.MolFromSmarts(smarts)
+    if query is None:
+        raise ValueError(f"unreadable core SMARTS {smarts!r}")
+    return query
+
+
+def find_core(items: Sequence[str], seed: int = 0, sample: int = 50,
+              timeout: int = 60) -> tuple[Core | None, str]:
+    """The maximum common substructure of a series, posed once; or None and the reason.
+
+    RDKit's rdFMCS runs on a seeded sample of `items` (whole rings only, ring atoms
+    matching ring atoms, present in 90% of the sample); the sample keeps it to seconds
+    (the full series can run into the timeout, which would make the core depend on
+    the machine's speed). The core's reference positions
+    come from one ETKDGv3 conformer, in its principal axes, of a molecule of the most
+    common Murcko scaffold that contains the core, so that the aligned molecules sit in
+    the box as a typical whole molecule of the series would.
+    """
+    from rdkit.Chem import rdFMCS
+
+    mols: list[Chem.Mol] = []
+    texts: list[str] = []
+    for text in items:
+        try:
+            mols.append(standard_heavy_molecule(text))
+            texts.append(text)
+        except MoleculeError:
+            continue
+    if len(mols) < 2:
+        return None, "fewer than two usable training molecules"
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(len(mols), min(sample, len(mols)), replace=False).tolist())
+    result = rdFMCS.FindMCS([mols[i] for i in picked], threshold=0.9, timeout=timeout,
+                            ringMatchesRingOnly=True, completeRingsOnly=True)
+    if result.numAtoms < CORE_MIN_ATOMS:
+        return None, (f"the training molecules share no core of at least {CORE_MIN_ATOMS} "
+                      f"atoms (maximum common substructure: {result.numAtoms} atoms)")
+    query = _core_query(result.smartsString)
+    having = [i for i, mol in enumerate(mols) if mol.HasSubstructMatch(query)]
+    coverage = len(having) / len(mols)
+    if coverage < CORE_MIN_COVERAGE:
+        return None, (f"the core {result.smartsString} is in only {coverage:.0%} of the "
+                      "training molecules")
+    scaffolds = [murcko_scaffold(Chem.MolToSmiles(mols[i])) for i in having]
+    common = max(sorted(set(scaffolds)), key=scaffolds.count)
+    reference_mol = mols[having[scaffolds.index(common)]]
+    pose = centre_and_orient(embed_conformers(reference_mol, 1, seed)[0])
+    match = list(reference_mol.GetSubstructMatch(query))
+    return Core(result.smartsString, pose[match].astype(np.float32)), (
+        f"core {result.smartsString} ({result.numAtoms} atoms) in {coverage:.1%} of "
+        f"{len(mols)} training molecules")
+
+
+def kabsch(moving: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation R and shift t minimising ``|moving @ R.T + t - target|`` (no reflection)."""
+    mc, tc = moving.mean(axis=0), target.mean(axis=0)
+    u, _, vt = np.linalg.svd((moving - mc).T @ (target - tc))
+    d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
+    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return rotation, tc - mc @ rotation.T
+
+
+def align_to_core(conformers: np.ndarray, mol: Chem.Mol, core: Core,
+                  max_matches: int = 64) -> tuple[np.ndarray, float] | None:
+    """Each conformer moved rigidly so its core atoms best fit the reference positions.
+
+    Every match of the core (symmetric cores match several ways) is tried per
+    conformer and the one of lowest RMSD kept. Returns the aligned conformers and the
+    largest core RMSD in Å, or None when `mol` does not contain the core.
+    """
+    matches = mol.GetSubstructMatches(core.query(), uniquify=False, maxMatches=max_matches)
+    if not matches:
+        return None
+    aligned = np.empty_like(conformers)
+    worst = 0.0
+    for c, xyz in enumerate(conformers.astype(np.float64)):
+        best: tuple[float, np.ndarray] | None = None
+        for match in matches:
+            rotation, shift = kabsch(xyz[list(match)], core.reference)
+            moved = xyz @ rotation.T + shift
+            rmsd = float(np.sqrt(np.mean(np.sum(
+                np.square(moved[list(match)] - core.reference), axis=1))))
+            if best is None or rmsd < best[0]:
+                best = (rmsd, moved)
+        assert best is not None
+        aligned[c] = best[1]
+        worst = max(worst, best[0])
+    return aligned.astype(np.float32), worst
+
+
 # -- protein-ligand mode -----------------------------------------------------------
 
 #: Protein channels, after the ligand's: the grid keeps the two apart, as AtomNet does.

@@ -43,36 +43,64 @@ def _rotate(atoms: Any, matrices: Any, shift: Any = None) -> Any:
     return ops.concatenate([xyz, atoms[..., 3:]], axis=-1)
 
 
-def fixed_rotations(k: int, seed: int = 1234) -> np.ndarray:
-    """`k` rotation matrices for test-time averaging: the identity, then seeded random ones."""
-    rng = np.random.default_rng(seed)
-    quats = rng.normal(size=(k, 4))
-    quats[0] = (1.0, 0.0, 0.0, 0.0)
-    quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+def _matrices_from_quaternions(quats: np.ndarray) -> np.ndarray:
     w, x, y, z = quats.T
     mats = np.stack([
         1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
         2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
         2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
     ], axis=-1)
-    return mats.reshape(k, 3, 3).astype(np.float32)
+    return mats.reshape(-1, 3, 3).astype(np.float32)
+
+
+def fixed_rotations(k: int, seed: int = 1234, max_angle: float = 180.0) -> np.ndarray:
+    """`k` rotation matrices for test-time averaging: the identity, then seeded random ones.
+
+    With `max_angle` below 180 degrees they turn about random axes by at most that angle
+    (molecules aligned onto a common core keep their shared pose); at 180 they are
+    uniform over all rotations.
+    """
+    rng = np.random.default_rng(seed)
+    if max_angle >= 180.0:
+        quats = rng.normal(size=(k, 4))
+    else:
+        axes = rng.normal(size=(k, 3))
+        axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+        half = np.radians(rng.uniform(0.0, max_angle, size=(k, 1))) / 2
+        quats = np.concatenate([np.cos(half), np.sin(half) * axes], axis=1)
+    quats[0] = (1.0, 0.0, 0.0, 0.0)
+    quats /= np.linalg.norm(quats, axis=1, keepdims=True)
+    return _matrices_from_quaternions(quats)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class RandomRotation3D(keras.layers.Layer):
-    """Training augmentation: rotate each molecule uniformly at random and jitter it."""
+    """Training augmentation: rotate each molecule at random and jitter it.
 
-    def __init__(self, jitter: float = 0.5, seed: int | None = None, **kwargs: Any) -> None:
+    Uniformly over all rotations when `max_angle` is 180 degrees, otherwise about a
+    random axis by at most `max_angle` (for molecules aligned onto a common core).
+    """
+
+    def __init__(self, jitter: float = 0.5, seed: int | None = None, max_angle: float = 180.0,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.jitter = float(jitter)
         self.seed = seed
+        self.max_angle = float(max_angle)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, atoms: Any, training: bool | None = None) -> Any:
         if not training:
             return atoms
         batch = ops.shape(atoms)[0]
-        quats = keras.random.normal((batch, 4), seed=self.seed_generator)
+        if self.max_angle >= 180.0:
+            quats = keras.random.normal((batch, 4), seed=self.seed_generator)
+        else:
+            axes = keras.random.normal((batch, 3), seed=self.seed_generator)
+            axes = axes / ops.sqrt(ops.sum(ops.square(axes), axis=-1, keepdims=True))
+            half = keras.random.uniform((batch, 1), 0.0, np.radians(self.max_angle) / 2,
+                                        seed=self.seed_generator)
+            quats = ops.concatenate([ops.cos(half), ops.sin(half) * axes], axis=-1)
         shift = keras.random.uniform((batch, 3), -self.jitter, self.jitter,
                                      seed=self.seed_generator)
         return _rotate(atoms, _rotation_from_quaternion(quats), shift)
@@ -81,7 +109,8 @@ class RandomRotation3D(keras.layers.Layer):
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "jitter": self.jitter, "seed": self.seed}
+        return {**super().get_config(), "jitter": self.jitter, "seed": self.seed,
+                "max_angle": self.max_angle}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -92,10 +121,11 @@ class RotationEnsemble(keras.layers.Layer):
     stacking. In training it passes the inputs through.
     """
 
-    def __init__(self, k: int = 8, **kwargs: Any) -> None:
+    def __init__(self, k: int = 8, max_angle: float = 180.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.k = int(k)
-        self.rotations = fixed_rotations(self.k)
+        self.max_angle = float(max_angle)
+        self.rotations = fixed_rotations(self.k, max_angle=self.max_angle)
 
     def call(self, atoms: Any, channels: Any, training: bool | None = None) -> Any:
         if training or self.k <= 1:
@@ -112,7 +142,7 @@ class RotationEnsemble(keras.layers.Layer):
         return atoms_shape, channels_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "k": self.k}
+        return {**super().get_config(), "k": self.k, "max_angle": self.max_angle}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -241,14 +271,19 @@ def with_rotations(model: keras.Model, k: int) -> keras.Model:
 
 def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, Any],
               features_cfg: dict[str, Any], steps_per_epoch: int, epochs: int,
-              seed: int = 0) -> keras.Model:
-    """A compiled 3D CNN: regression (one standardised value) or binary classification."""
+              seed: int = 0, max_angle: float = 180.0) -> keras.Model:
+    """A compiled 3D CNN: regression (one standardised value) or binary classification.
+
+    `max_angle` bounds the random training rotations and the fixed test rotations
+    (180: all rotations).
+    """
     atoms_in = keras.Input((max_atoms, 4), name="atoms")
     channels_in = keras.Input((max_atoms, n_channels), name="channels")
     k = int(model_cfg["test_rotations"])
-    atoms = RandomRotation3D(float(model_cfg["jitter"]), seed=seed, name="random_rotation")(
-        atoms_in)
-    atoms, channels = RotationEnsemble(k, name="rotation_ensemble")(atoms, channels_in)
+    atoms = RandomRotation3D(float(model_cfg["jitter"]), seed=seed, max_angle=max_angle,
+                             name="random_rotation")(atoms_in)
+    atoms, channels = RotationEnsemble(k, max_angle, name="rotation_ensemble")(atoms,
+                                                                              channels_in)
     x = VoxelGrid(float(features_cfg["box"]), float(features_cfg["resolution"]),
                   name="voxel_grid")(atoms, channels)
     x = grid_cnn(x, task, model_cfg)

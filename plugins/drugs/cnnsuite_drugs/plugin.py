@@ -26,21 +26,53 @@ from cnnsuite import (
 from . import data, metrics, plots
 from .conformer_store import cached_molecule_atoms
 from .features import (
+    ALIGN_METHODS,
+    Core,
     FeatureSettings,
     MoleculeAtoms,
     MoleculeError,
     add_protein,
+    align_to_core,
     channel_names,
+    find_core,
     murcko_scaffold,
     pack_atoms,
     pocket_atoms,
     protein_centroid,
     protein_channel_names,
     read_protein,
+    standard_heavy_molecule,
     standard_smiles,
     voxel_grid,
 )
 from .model import build_cnn, with_rotations
+
+#: Random and test rotations (degrees) of molecules aligned onto a core when
+#: model.max_rotation is "auto"; molecules posed by their principal axes turn freely.
+CORE_MAX_ROTATION = 20.0
+
+
+def _align_method(config: Config) -> str:
+    method = str(config["features"].get("align", "principal-axes"))
+    if method not in ALIGN_METHODS:
+        raise BadInputError(f"features.align must be one of {', '.join(ALIGN_METHODS)}, "
+                            f"not {method!r}")
+    return method
+
+
+def max_rotation(config: Config, state: State) -> float:
+    """The largest training and test rotation in degrees (``model.max_rotation``)."""
+    value = config["model"].get("max_rotation", "auto")
+    if value == "auto":
+        return CORE_MAX_ROTATION if state.get("core") else 180.0
+    try:
+        angle = float(value)
+    except (TypeError, ValueError):
+        angle = -1.0
+    if not 0.0 <= angle <= 180.0:
+        raise BadInputError(f"model.max_rotation must be 'auto' or degrees from 0 to 180, "
+                            f"not {value!r}")
+    return angle
 
 
 def _file_stem(text: str) -> str:
@@ -78,10 +110,24 @@ class DrugsPlugin(Plugin):
             state["protein"] = self._protein_state(config)
             state["channels"] += protein_channel_names()
             state["input_atoms"] += state["protein"]["n_atoms"]
+        state["core"], state["core_note"] = self._core_state(train, config)
+        max_rotation(config, state)  # a bad value stops the run before featurisation
         if train.task == "regression" and train.targets is not None:
             state["y_mean"] = float(np.mean(train.targets))
             state["y_std"] = float(np.std(train.targets)) or 1.0
         return state
+
+    def _core_state(self, train: Examples, config: Config) -> tuple[dict[str, Any] | None,
+                                                                    str]:
+        """The training molecules' common core, or None with the reason (``features.align``)."""
+        if _align_method(config) != "core":
+            return None, "features.align = 'principal-axes'"
+        if config["data"]["protein"]:
+            return None, "protein-ligand mode: poses keep their place in the pocket"
+        core, note = find_core(list(train.items), int(config["features"]["conformer_seed"]))
+        if core is None:
+            return None, note + "; every molecule is posed by its principal axes"
+        return {"smarts": core.smarts, "reference": core.reference.round(4).tolist()}, note
 
     def _protein_state(self, config: Config) -> dict[str, Any]:
         path = Path(config["data"]["protein"]).resolve()
@@ -102,7 +148,8 @@ class DrugsPlugin(Plugin):
 
     def feature_config(self, config: Config) -> dict[str, Any] | None:
         settings = FeatureSettings.from_config(config["features"])
-        return {**asdict(settings), "max_atoms": int(config["features"]["max_atoms"])}
+        return {**asdict(settings), "max_atoms": int(config["features"]["max_atoms"]),
+                "align": _align_method(config)}
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         settings = FeatureSettings.from_config(config["features"])
@@ -125,6 +172,7 @@ class DrugsPlugin(Plugin):
             else:
                 kept.append(index)
                 molecules.append(result)
+        aligned = self._align(molecules, [examples.items[i] for i in kept], state)
         n_channels = len(state["channels"])
         if molecules:
             atoms, channels, owner = pack_atoms(molecules, max_atoms)
@@ -141,7 +189,26 @@ class DrugsPlugin(Plugin):
                 targets = (targets - state["y_mean"]) / state["y_std"]
             y = targets.astype(np.float32)
         return Features(x={"atoms": atoms, "channels": channels}, y=y, rejected=rejected,
-                        meta={"owner": owner.tolist(), "kept": kept})
+                        meta={"owner": owner.tolist(), "kept": kept, "aligned": aligned})
+
+    def _align(self, molecules: list[MoleculeAtoms], items: list[str], state: State
+               ) -> list[bool]:
+        """Align each molecule's conformers onto the run's core, in place.
+
+        A molecule without the core keeps its principal-axes pose; which molecules were
+        aligned is kept in the features and reported (``core_fallback`` in the metrics,
+        ``aligned`` per predicted molecule).
+        """
+        if not state.get("core"):
+            return [False] * len(molecules)
+        core = Core(state["core"]["smarts"], np.asarray(state["core"]["reference"], np.float32))
+        aligned = []
+        for i, (molecule, item) in enumerate(zip(molecules, items, strict=True)):
+            result = align_to_core(molecule.conformers, standard_heavy_molecule(item), core)
+            if result is not None:
+                molecules[i] = replace(molecule, conformers=result[0])
+            aligned.append(result is not None)
+        return aligned
 
     def _with_protein(self, atoms: np.ndarray, channels: np.ndarray, state: State,
                       config: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +224,8 @@ class DrugsPlugin(Plugin):
         steps = -(-len(features) // int(config["train"]["batch_size"]))
         return build_cnn(int(state["input_atoms"]), len(state["channels"]), state["task"],
                          config["model"], config["features"], steps,
-                         int(config["train"]["epochs"]), int(config["seed"]))
+                         int(config["train"]["epochs"]), int(config["seed"]),
+                         max_rotation(config, state))
 
     def predict(self, model: keras.Model, features: Features, state: State,
                 config: Config) -> np.ndarray:
@@ -185,9 +253,14 @@ class DrugsPlugin(Plugin):
         assert examples.targets is not None
         predicted = self.predictions(y_pred, features, state)
         measured = np.asarray(examples.targets)[features.meta["kept"]]
-        if state["task"] == "classification":
-            return metrics.classification_metrics(measured, predicted)
-        return metrics.regression_metrics(measured, predicted)
+        result = (metrics.classification_metrics(measured, predicted)
+                  if state["task"] == "classification"
+                  else metrics.regression_metrics(measured, predicted))
+        if state.get("core"):
+            # test molecules without the core, posed by their principal axes instead
+            aligned = features.meta.get("aligned", [])
+            result.values["core_fallback"] = int(len(aligned) - sum(aligned))
+        return result
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
               state: State, config: Config, history: dict[str, list[float]]) -> list[Path]:
@@ -270,5 +343,7 @@ class DrugsPlugin(Plugin):
             else:
                 row["prediction"] = float(value)
             row["conformers"] = int(count)
+            if state.get("core"):
+                row["aligned_to_core"] = bool(features.meta["aligned"][len(rows)])
             rows.append(row)
         return rows
