@@ -124,3 +124,60 @@ def test_bad_intent_head_is_a_config_error() -> None:
         build_frame_parser(30, 4, 3, {**CFG, "intent_head": "sigmoid"}, intents=INTENTS)
     with pytest.raises(ValueError, match="intent labels"):
         build_frame_parser(30, 4, 3, CFG)
+
+
+def test_balanced_weights_favour_rare_intents_with_mean_one() -> None:
+    from cnnsuite_text.parsing.model import balanced_weights, intent_atoms
+
+    counts = np.array([40, 300, 10, 3])  # airfare, flight, flight#airfare, meal
+    w = balanced_weights(counts, 0.5)
+    assert np.isclose((counts * w).sum() / counts.sum(), 1.0)
+    assert w[3] > w[2] > w[0] > w[1]
+    assert np.allclose(w[0] / w[1], np.sqrt(301 / 41))
+    assert np.allclose(balanced_weights(counts, 0.0), 1.0)
+    _, m = intent_atoms(INTENTS)
+    wa = balanced_weights(counts, 0.5, m)  # atoms: airfare 50, flight 310, meal 3
+    per_label = (m * wa[None]).max(axis=1)
+    assert np.isclose((counts * per_label).sum() / counts.sum(), 1.0)
+    assert per_label[2] == per_label[0] == wa[0]  # a#b weighs as its rarer atom
+
+
+def test_balanced_intent_loss_weighs_each_example_by_its_class() -> None:
+    from keras import ops
+
+    from cnnsuite_text.parsing.model import BalancedIntentLoss
+
+    w = np.array([0.5, 2.0, 1.0], dtype="float32")
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]], dtype="float32")
+    labels = np.array([0, 1])
+    loss = BalancedIntentLoss(w, reduction=None)(ops.convert_to_tensor(labels),
+                                                 ops.convert_to_tensor(probs))
+    assert np.allclose(np.asarray(loss), [-0.5 * np.log(0.7), -2.0 * np.log(0.6)], atol=1e-5)
+    multi = np.array([[1, 1, 0], [0, 0, 1]], dtype="float32")
+    loss = BalancedIntentLoss(w, multilabel=True, reduction=None)(
+        ops.convert_to_tensor(multi), ops.convert_to_tensor(probs))
+    bce = -(multi * np.log(probs) + (1 - multi) * np.log(1 - probs)).sum(axis=1)
+    assert np.allclose(np.asarray(loss), [2.0 * bce[0], 1.0 * bce[1]], atol=1e-4)
+
+
+def test_balanced_multilabel_parser_builds_and_reloads(tmp_path: Path) -> None:
+    import keras
+
+    from cnnsuite_text.parsing.model import build_frame_parser
+
+    cfg = {**CFG, "ensemble": 1, "intent_balance": 0.5}
+    model = build_frame_parser(30, len(INTENTS), 3, cfg, intents=INTENTS,
+                               intent_counts=[40, 300, 10, 3])
+    assert type(model.loss["intent_atoms"]).__name__ == "BalancedIntentLoss"
+    x, label = _utterances(64, 0)
+    multi = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]], "float32")[label]
+    model.fit(x, {"intent": label, "intent_atoms": multi, "slots": np.zeros((64, 4), "int32")},
+              epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    assert np.allclose(np.asarray(again(x)["intent"]), np.asarray(model(x)["intent"]),
+                       atol=1e-5)
+    with pytest.raises(ConfigError, match="parse.intent_balance"):
+        build_frame_parser(30, 4, 3, {**cfg, "intent_balance": -1}, intents=INTENTS)
+    with pytest.raises(ValueError, match="counts per intent"):
+        build_frame_parser(30, 4, 3, cfg, intents=INTENTS)

@@ -24,8 +24,8 @@ from cnnsuite import ConfigError
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["DilatedConvEncoder", "IntentSets", "WordGather", "build_frame_parser",
-           "intent_atoms", "member_names"]
+__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "WordGather",
+           "balanced_weights", "build_frame_parser", "intent_atoms", "member_names"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -145,6 +145,51 @@ class IntentSets(keras.layers.Layer):
         return {**super().get_config(), "membership": self.membership}
 
 
+def balanced_weights(counts: np.ndarray, power: float,
+                     membership: np.ndarray | None = None) -> np.ndarray:
+    """Per-class weights ``(count + 1) ** -power`` (per atom when `membership` is given),
+    scaled so that the training examples' mean weight is 1 (an example of a multi-intent
+    label weighs as its rarest atom)."""
+    counts = np.asarray(counts, dtype="float64")
+    if membership is None:
+        weights = (counts + 1.0) ** -power
+        per_label = weights
+    else:
+        weights = (membership.T @ counts + 1.0) ** -power
+        per_label = (membership * weights[None]).max(axis=1)
+    scale = float((counts * per_label).sum() / max(counts.sum(), 1.0))
+    return (weights / (scale if scale > 0 else 1.0)).astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class BalancedIntentLoss(keras.losses.Loss):
+    """The intent loss with a weight per class (``parse.intent_balance``): the softmax
+    head's cross-entropy times its gold label's weight, or for the multi-label head the
+    binary cross-entropy summed over the atoms times the weight of the example's rarest
+    atom (`balanced_weights`)."""
+
+    def __init__(self, class_weights: Any = (), multilabel: bool = False,
+                 name: str = "balanced_intent", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.class_weights = [float(w) for w in class_weights]
+        self.multilabel = bool(multilabel)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        w = ops.convert_to_tensor(np.asarray(self.class_weights, dtype="float32"), y_pred.dtype)
+        if self.multilabel:
+            y = ops.cast(y_true, y_pred.dtype)
+            p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
+            bce = -(y * ops.log(p) + (1.0 - y) * ops.log(1.0 - p))
+            return ops.max(y * w[None], axis=-1) * ops.sum(bce, axis=-1)
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        ce = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
+        return ops.take(w, labels) * ce
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "class_weights": self.class_weights,
+                "multilabel": self.multilabel}
+
+
 def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
             cfg: dict[str, Any], suffix: str) -> tuple[Any, Any]:
     """One parser on the shared piece vectors: ``(intent probabilities, slot outputs)``;
@@ -178,6 +223,7 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
 DEFAULT_ENSEMBLE = 2
 DEFAULT_LR_DECAY = "cosine"
 DEFAULT_INTENT_HEAD = "softmax"
+DEFAULT_INTENT_BALANCE = 0.0
 
 
 def intent_head(cfg: dict[str, Any]) -> str:
@@ -196,7 +242,8 @@ def member_names(n_members: int) -> list[str]:
 
 def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                        cfg: dict[str, Any], steps_per_epoch: int = 0,
-                       epochs: int = 0, intents: list[str] | None = None) -> keras.Model:
+                       epochs: int = 0, intents: list[str] | None = None,
+                       intent_counts: Any = None) -> keras.Model:
     """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``.
 
     With ``cfg["ensemble"] = K > 1`` the piece embedding is shared by K parsers
@@ -210,6 +257,8 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     trained by binary cross-entropy summed over the atoms, targets split on ``#``), and
     ``intent`` is `IntentSets` of the (averaged) atom probabilities: a distribution over
     the same labels as the softmax head's, so decoding and metrics are unchanged.
+    With ``cfg["intent_balance"] = a > 0`` the intent loss weighs each class by
+    ``(count + 1) ** -a`` (`intent_counts`, the training examples per label, required).
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -230,6 +279,15 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
             raise ValueError("a multi-label intent head needs the training's intent labels")
         membership = intent_atoms(intents)[1]
     n_out = membership.shape[1] if membership is not None else n_intents
+    balance = cfg.get("intent_balance", DEFAULT_INTENT_BALANCE)
+    if isinstance(balance, bool) or not isinstance(balance, int | float) or balance < 0:
+        raise ConfigError(f"parse.intent_balance={balance!r}: give a power of 0 (no weights) "
+                          "or more (0.5: inverse square root of the class counts)")
+    class_weights = None
+    if balance > 0:
+        if intent_counts is None or len(intent_counts) != n_intents:
+            raise ValueError("a balanced intent loss needs the training's counts per intent")
+        class_weights = balanced_weights(np.asarray(intent_counts), float(balance), membership)
     members = [_member(vectors, pieces, starts, n_out, n_tags, cfg, s) for s in suffixes]
     slot_loss: Any = (CRFLoss() if cfg["crf"]
                       else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
@@ -240,10 +298,12 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         name = f"intent_atoms{suffix}" if multilabel else f"intent{suffix}"
         outputs[name], outputs[f"slots{suffix}"] = intent, slots
         # summed over the atoms (Keras averages them), as the softmax's one cross-entropy
-        losses[name] = (keras.losses.BinaryCrossentropy() if multilabel
+        losses[name] = (BalancedIntentLoss(class_weights, multilabel)
+                        if class_weights is not None
+                        else keras.losses.BinaryCrossentropy() if multilabel
                         else keras.losses.SparseCategoricalCrossentropy())
         losses[f"slots{suffix}"] = slot_loss
-        weights[name] = float(n_out) if multilabel else 1.0
+        weights[name] = float(n_out) if multilabel and class_weights is None else 1.0
         weights[f"slots{suffix}"] = float(cfg["slot_weight"])
     if len(members) > 1:
         average = keras.layers.Average(name="intent_atoms" if multilabel else "intent")(

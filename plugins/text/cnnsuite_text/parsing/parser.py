@@ -139,9 +139,13 @@ class FrameParser:
     def build_model(self, features: Features, state: State, config: Config) -> Any:
         train = config["train"]
         steps = -(-len(features) // max(int(train["batch_size"]), 1))
+        y = features.y if isinstance(features.y, dict) else {}
+        counts = (np.bincount(np.asarray(y["intent"]), minlength=len(state["intents"]))
+                  if "intent" in y else None)  # training examples per intent label
         return build_frame_parser(len(state["vocab"]), len(state["intents"]),
                                   len(state["tags"]), config["parse"], steps_per_epoch=steps,
-                                  epochs=int(train["epochs"]), intents=state["intents"])
+                                  epochs=int(train["epochs"]), intents=state["intents"],
+                                  intent_counts=counts)
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
