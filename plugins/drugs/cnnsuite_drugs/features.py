@@ -354,14 +354,28 @@ def standard_heavy_molecule(text: str) -> Chem.Mol:
 
 @dataclass(frozen=True)
 class Core:
-    """A common core: its SMARTS and the 3D positions its atoms are aligned onto."""
+    """A common core: its SMARTS and the 3D positions its atoms are aligned onto.
+
+    `molblock` is the posed reference molecule the core was taken from: a molecule
+    without the whole core is aligned onto it by their own common substructure.
+    """
 
     smarts: str
     reference: np.ndarray  # (n_core_atoms, 3), in the frame the grids are built in
+    molblock: str = ""
 
     def query(self) -> Chem.Mol:
         """The core as an RDKit substructure query."""
         return _core_query(self.smarts)
+
+    def reference_molecule(self) -> Chem.Mol | None:
+        """The posed reference molecule, or None when the core has none."""
+        return _reference_molecule(self.molblock) if self.molblock else None
+
+
+@lru_cache(maxsize=8)
+def _reference_molecule(molblock: str) -> Chem.Mol:
+    return Chem.MolFromMolBlock(molblock, removeHs=False)
 
 
 @lru_cache(maxsize=8)
@@ -414,7 +428,14 @@ def find_core(items: Sequence[str], seed: int = 0, sample: int = 50,
     reference_mol = mols[having[scaffolds.index(common)]]
     pose = centre_and_orient(embed_conformers(reference_mol, 1, seed)[0])
     match = list(reference_mol.GetSubstructMatch(query))
-    return Core(result.smartsString, pose[match].astype(np.float32)), (
+    posed = Chem.Mol(reference_mol)
+    posed.RemoveAllConformers()
+    conformer = Chem.Conformer(posed.GetNumAtoms())
+    for i, xyz in enumerate(pose.astype(np.float64)):
+        conformer.SetAtomPosition(i, xyz.tolist())
+    posed.AddConformer(conformer)
+    return Core(result.smartsString, pose[match].astype(np.float32),
+                Chem.MolToMolBlock(posed)), (
         f"core {result.smartsString} ({result.numAtoms} atoms) in {coverage:.1%} of "
         f"{len(mols)} training molecules")
 
@@ -428,32 +449,55 @@ def kabsch(moving: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rotation, tc - mc @ rotation.T
 
 
-def align_to_core(conformers: np.ndarray, mol: Chem.Mol, core: Core,
-                  max_matches: int = 64) -> tuple[np.ndarray, float] | None:
-    """Each conformer moved rigidly so its core atoms best fit the reference positions.
-
-    Every match of the core (symmetric cores match several ways) is tried per
-    conformer and the one of lowest RMSD kept. Returns the aligned conformers and the
-    largest core RMSD in Å, or None when `mol` does not contain the core.
-    """
-    matches = mol.GetSubstructMatches(core.query(), uniquify=False, maxMatches=max_matches)
-    if not matches:
-        return None
+def _best_fit(conformers: np.ndarray, matches: Sequence[Sequence[int]], target: np.ndarray
+              ) -> tuple[np.ndarray, float]:
+    """Each conformer moved so that its atoms `match` best fit `target`, trying every match."""
     aligned = np.empty_like(conformers)
     worst = 0.0
     for c, xyz in enumerate(conformers.astype(np.float64)):
         best: tuple[float, np.ndarray] | None = None
         for match in matches:
-            rotation, shift = kabsch(xyz[list(match)], core.reference)
+            rotation, shift = kabsch(xyz[list(match)], target)
             moved = xyz @ rotation.T + shift
-            rmsd = float(np.sqrt(np.mean(np.sum(
-                np.square(moved[list(match)] - core.reference), axis=1))))
+            rmsd = float(np.sqrt(np.mean(np.sum(np.square(moved[list(match)] - target),
+                                                axis=1))))
             if best is None or rmsd < best[0]:
                 best = (rmsd, moved)
         assert best is not None
         aligned[c] = best[1]
         worst = max(worst, best[0])
     return aligned.astype(np.float32), worst
+
+
+def align_to_core(conformers: np.ndarray, mol: Chem.Mol, core: Core, max_matches: int = 64,
+                  ) -> tuple[np.ndarray, float, str] | None:
+    """Each conformer moved rigidly so its core atoms best fit the reference positions.
+
+    Every match of the core (symmetric cores match several ways) is tried per
+    conformer and the one of lowest RMSD kept. A molecule without the whole core is
+    aligned instead by its maximum common substructure with the posed reference
+    molecule, when that has at least `CORE_MIN_ATOMS` atoms. Returns the aligned
+    conformers, the largest RMSD in Å of the fitted atoms and how it was aligned
+    ("core" or "partial"), or None when neither applies.
+    """
+    matches = mol.GetSubstructMatches(core.query(), uniquify=False, maxMatches=max_matches)
+    if matches:
+        return (*_best_fit(conformers, matches, core.reference), "core")
+    reference = core.reference_molecule()
+    if reference is None:
+        return None
+    from rdkit.Chem import rdFMCS
+
+    result = rdFMCS.FindMCS([reference, mol], timeout=5, ringMatchesRingOnly=True,
+                            completeRingsOnly=True)
+    if result.numAtoms < CORE_MIN_ATOMS:
+        return None
+    query = Chem.MolFromSmarts(result.smartsString)
+    target = reference.GetConformer().GetPositions()[list(reference.GetSubstructMatch(query))]
+    matches = mol.GetSubstructMatches(query, uniquify=False, maxMatches=max_matches)
+    if not matches:
+        return None
+    return (*_best_fit(conformers, matches, target), "partial")
 
 
 # -- protein-ligand mode -----------------------------------------------------------

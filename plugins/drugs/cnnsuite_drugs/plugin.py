@@ -127,7 +127,8 @@ class DrugsPlugin(Plugin):
         core, note = find_core(list(train.items), int(config["features"]["conformer_seed"]))
         if core is None:
             return None, note + "; every molecule is posed by its principal axes"
-        return {"smarts": core.smarts, "reference": core.reference.round(4).tolist()}, note
+        return {"smarts": core.smarts, "reference": core.reference.round(4).tolist(),
+                "molblock": core.molblock}, note
 
     def _protein_state(self, config: Config) -> dict[str, Any]:
         path = Path(config["data"]["protein"]).resolve()
@@ -172,7 +173,7 @@ class DrugsPlugin(Plugin):
             else:
                 kept.append(index)
                 molecules.append(result)
-        aligned = self._align(molecules, [examples.items[i] for i in kept], state)
+        alignment = self._align(molecules, [examples.items[i] for i in kept], state)
         n_channels = len(state["channels"])
         if molecules:
             atoms, channels, owner = pack_atoms(molecules, max_atoms)
@@ -189,26 +190,29 @@ class DrugsPlugin(Plugin):
                 targets = (targets - state["y_mean"]) / state["y_std"]
             y = targets.astype(np.float32)
         return Features(x={"atoms": atoms, "channels": channels}, y=y, rejected=rejected,
-                        meta={"owner": owner.tolist(), "kept": kept, "aligned": aligned})
+                        meta={"owner": owner.tolist(), "kept": kept, "alignment": alignment})
 
     def _align(self, molecules: list[MoleculeAtoms], items: list[str], state: State
-               ) -> list[bool]:
+               ) -> list[str]:
         """Align each molecule's conformers onto the run's core, in place.
 
-        A molecule without the core keeps its principal-axes pose; which molecules were
-        aligned is kept in the features and reported (``core_fallback`` in the metrics,
-        ``aligned`` per predicted molecule).
+        Returns per molecule "core", "partial" (aligned by its common substructure with
+        the reference molecule) or "none" (no core: the principal-axes pose is kept);
+        the counts are reported (``core_partial`` and ``core_fallback`` in the metrics,
+        ``alignment`` per predicted molecule).
         """
         if not state.get("core"):
-            return [False] * len(molecules)
-        core = Core(state["core"]["smarts"], np.asarray(state["core"]["reference"], np.float32))
-        aligned = []
+            return ["none"] * len(molecules)
+        info = state["core"]
+        core = Core(info["smarts"], np.asarray(info["reference"], np.float32),
+                    info.get("molblock", ""))
+        alignment = []
         for i, (molecule, item) in enumerate(zip(molecules, items, strict=True)):
             result = align_to_core(molecule.conformers, standard_heavy_molecule(item), core)
             if result is not None:
                 molecules[i] = replace(molecule, conformers=result[0])
-            aligned.append(result is not None)
-        return aligned
+            alignment.append(result[2] if result is not None else "none")
+        return alignment
 
     def _with_protein(self, atoms: np.ndarray, channels: np.ndarray, state: State,
                       config: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -257,9 +261,11 @@ class DrugsPlugin(Plugin):
                   if state["task"] == "classification"
                   else metrics.regression_metrics(measured, predicted))
         if state.get("core"):
-            # test molecules without the core, posed by their principal axes instead
-            aligned = features.meta.get("aligned", [])
-            result.values["core_fallback"] = int(len(aligned) - sum(aligned))
+            # test molecules aligned by a part of the core, and those left in their
+            # principal axes (no common substructure of CORE_MIN_ATOMS with the reference)
+            alignment = list(features.meta.get("alignment", []))
+            result.values["core_partial"] = alignment.count("partial")
+            result.values["core_fallback"] = alignment.count("none")
         return result
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,
@@ -344,6 +350,6 @@ class DrugsPlugin(Plugin):
                 row["prediction"] = float(value)
             row["conformers"] = int(count)
             if state.get("core"):
-                row["aligned_to_core"] = bool(features.meta["aligned"][len(rows)])
+                row["alignment"] = features.meta["alignment"][len(rows)]
             rows.append(row)
         return rows

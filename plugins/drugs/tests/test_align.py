@@ -24,6 +24,8 @@ from cnnsuite_drugs.model import RandomRotation3D, fixed_rotations
 SERIES = [f"{r1}c1ccc2oc(-c3ccc({r2})cc3)nc2c1" for r1 in ("C", "Cl", "OC", "N", "CC(=O)")
           for r2 in ("F", "C", "O", "C#N")]
 NO_CORE = "CCCCCCO"
+#: the benzoxazole of the series with a pyridine for its phenyl: a part of the core
+PARTIAL = "Cc1ccc2oc(-c3ccc(F)cn3)nc2c1"
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +50,8 @@ def test_aligned_molecules_share_the_core_positions():
         atoms = molecule_atoms(item, FeatureSettings(n_conformers=2, seed=7))
         result = align_to_core(atoms.conformers, standard_heavy_molecule(item), core)
         assert result is not None
-        aligned, worst = result
+        aligned, worst, how = result
+        assert how == "core"
         assert worst < 0.3  # a rigid core: its atoms land where the reference has them
         after.append(_core_rmsd(item, aligned, core.reference, core.query()))
         before.append(_core_rmsd(item, atoms.conformers, core.reference, core.query()))
@@ -89,16 +92,34 @@ def test_a_molecule_without_the_core_is_kept_and_reported():
                      task="regression")
     state = plugin.fit_state(train, config)
     assert state["core"] is not None and "100.0%" in state["core_note"]
-    test = Examples(items=np.array([SERIES[0], NO_CORE], dtype=object),
-                    targets=np.array([1.0, 2.0], np.float32), ids=["series", "no-core"],
-                    task="regression")
+    test = Examples(items=np.array([SERIES[0], NO_CORE, PARTIAL], dtype=object),
+                    targets=np.array([1.0, 2.0, 3.0], np.float32),
+                    ids=["series", "no-core", "partial"], task="regression")
     features = plugin.featurize(test, state, config)
-    assert features.meta["kept"] == [0, 1] and not features.rejected
-    assert features.meta["aligned"] == [True, False]
+    assert features.meta["kept"] == [0, 1, 2] and not features.rejected
+    assert features.meta["alignment"] == ["core", "none", "partial"]
     y_pred = np.zeros(len(features), np.float32)
-    assert plugin.evaluate(y_pred, features, test, state, config).values["core_fallback"] == 1
+    values = plugin.evaluate(y_pred, features, test, state, config).values
+    assert values["core_fallback"] == 1 and values["core_partial"] == 1
     rows = plugin.describe(y_pred, features, test, state, config)
-    assert [row["aligned_to_core"] for row in rows] == [True, False]
+    assert [row["alignment"] for row in rows] == ["core", "none", "partial"]
+
+
+def test_a_molecule_with_part_of_the_core_is_aligned_by_that_part():
+    core, _ = find_core(SERIES)
+    assert core is not None
+    atoms = molecule_atoms(PARTIAL, FeatureSettings(n_conformers=1, seed=3))
+    mol = standard_heavy_molecule(PARTIAL)
+    assert not mol.HasSubstructMatch(core.query())
+    result = align_to_core(atoms.conformers, mol, core)
+    assert result is not None and result[2] == "partial" and result[1] < 0.3
+    # the benzoxazole lands on the reference molecule's benzoxazole
+    ring = Chem.MolFromSmarts("c1ccc2ocnc2c1")
+    reference = core.reference_molecule()
+    target = reference.GetConformer().GetPositions()[list(reference.GetSubstructMatch(ring))]
+    placed = min(float(np.abs(result[0][0][list(m)] - target).max())
+                 for m in mol.GetSubstructMatches(ring, uniquify=False))
+    assert placed < 0.5
 
 
 def test_principal_axes_runs_have_no_core_and_turn_freely():
