@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -190,12 +191,14 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int,
         return {**out, "n_val": len(feats["val"]), "seconds": time.perf_counter() - tick}
     y_pred = predict_batches(model, feats["test"], config)
     metrics = plugin.evaluate(y_pred, feats["test"], splits["test"], state, config).values
+    names = list(state["class_names"])
+    # by class name, so models of other seeds (other vocabularies) average alike
+    for part in ("test", "val") if "val" in feats else ("test",):
+        probs = y_pred if part == "test" else predict_batches(model, feats[part], config)
+        out[f"{part}_y"] = [names[int(t)] for t in np.asarray(feats[part].y)]
+        out[f"{part}_probs"] = np.round(np.asarray(probs, dtype=float), 5).tolist()
     return {**out, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
-            "n_test": len(feats["test"]),
-            # by class name, so models of other seeds (other vocabularies) average alike
-            "class_names": list(state["class_names"]),
-            "test_y": [state["class_names"][int(t)] for t in np.asarray(feats["test"].y)],
-            "test_probs": np.round(np.asarray(y_pred, dtype=float), 5).tolist(),
+            "n_test": len(feats["test"]), "class_names": names,
             "seconds": time.perf_counter() - tick}
 
 
@@ -252,22 +255,24 @@ def print_dev(results: dict[str, list[dict[str, Any]]]) -> None:
               f"{' '.join(f'{100 * v:.1f}' for v in mean_curve)} -->")
 
 
-def ensemble_accuracy(rows_: list[dict[str, Any]]) -> tuple[float, float] | None:
-    """Accuracy and macro-F1 of the seeds' models averaged (mean class probabilities),
-    where every run scored the same test sentences; None where that cannot be."""
+def ensemble_accuracy(rows_: list[dict[str, Any]], part: str = "test"
+                      ) -> tuple[float, float] | None:
+    """Accuracy and macro-F1 of the seeds' models averaged (mean class probabilities) on
+    the `part` split ('test' or 'val'), where every run scored the same sentences; None
+    where that cannot be."""
     import numpy as np
     from sklearn.metrics import f1_score
 
-    if len(rows_) < 2 or not all("test_probs" in r for r in rows_):
+    if len(rows_) < 2 or not all(f"{part}_probs" in r for r in rows_):
         return None
-    truth = rows_[0]["test_y"]
-    if any(r["test_y"] != truth for r in rows_):
-        return None  # other test sentences per seed (MR's folds)
+    truth = rows_[0][f"{part}_y"]
+    if any(r[f"{part}_y"] != truth for r in rows_):
+        return None  # other sentences per seed (MR's folds, TREC's carved validation)
     names = sorted(set(rows_[0]["class_names"]))
     total = np.zeros((len(truth), len(names)))
     for r in rows_:
         order = [names.index(c) for c in r["class_names"]]
-        total[:, order] += np.asarray(r["test_probs"])
+        total[:, order] += np.asarray(r[f"{part}_probs"])
     pred = [names[i] for i in total.argmax(axis=1)]
     acc = float(np.mean([p == t for p, t in zip(pred, truth, strict=True)]))
     return acc, float(f1_score(truth, pred, average="macro"))
@@ -365,9 +370,11 @@ def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int,
             continue
         acc = seed_means(rows_, "accuracy")
         f1 = seed_means(rows_, "macro_f1")
-        # the kept epoch's validation accuracy (runs from before it was recorded have none)
+        # the kept epoch's validation accuracy (none in runs from before it was recorded,
+        # nor in runs retrained on train + validation)
         dev = (f"{statistics.mean(seed_means(rows_, 'val_accuracy')):.1f}"
-               if all("val_accuracy" in r for r in rows_) else "")
+               if all(r.get("val_accuracy", math.nan) == r.get("val_accuracy", math.nan)
+                      for r in rows_) else "")
         if len(acc) > 1:
             spread = f"± {statistics.stdev(acc):.1f}"
         elif len(rows_) > 1:  # one seed: the spread over its folds
@@ -382,9 +389,11 @@ def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int,
               f"{statistics.mean(r['seconds'] for r in rows_):.0f} |")
         scored = ensemble_accuracy(rows_) if ensemble else None
         if scored:
+            on_dev = ensemble_accuracy(rows_, "val")
             print(f"| {name} | ensemble: the {len(rows_)} models above, probabilities "
                   f"averaged (not Kim's single-model row) | {len(rows_)} | {100 * scored[0]:.1f} "
-                  f"| | | {100 * scored[1]:.1f} | {KIM_CNN_RAND[name]} | | |")
+                  f"| | {f'{100 * on_dev[0]:.1f}' if on_dev else ''} | {100 * scored[1]:.1f} "
+                  f"| {KIM_CNN_RAND[name]} | | |")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def test_ensemble_averages_probabilities_by_class_name(bench: ModuleType) -> Non
     wrong = _row(["a", "b"], [[0.1, 0.9], [0.9, 0.1], [0.9, 0.1]], truth)
     acc, _ = bench.ensemble_accuracy([wrong, wrong])
     assert acc == pytest.approx(0.0)
+    assert bench.ensemble_accuracy([first, second], "val") is None  # no validation scores
 
 
 def test_no_ensemble_when_the_test_sentences_differ(bench: ModuleType) -> None:
