@@ -33,7 +33,8 @@ manifest = Manifest(
                   "dropout": 0.3, "summary_dim": 64, "learning_rate": 0.001,
                   "slot_weight": 1.0, "unk_rate": 0.1, "crf": False, "decode": "viterbi",
                   "max_words": 64, "max_pieces_per_word": 6,
-                  "ensemble": 2, "lr_decay": "cosine"},
+                  "ensemble": 2, "lr_decay": "cosine",
+                  "intent_head": "softmax", "intent_balance": 0.0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
@@ -117,6 +118,13 @@ manifest = Manifest(
         "parse.ensemble": "parsers trained side by side on the shared piece embedding, each "
                           "by its own loss; their intent and slot probabilities are averaged",
         "parse.lr_decay": "'cosine' (learning rate falls to 2% over train.epochs) or 'none'",
+        "parse.intent_head": "'softmax' (one class per intent label, multi-intent labels like "
+                             "a#b whole) or 'multilabel' (a sigmoid per atomic intent, trained "
+                             "on the labels split on '#', decoded to the most probable training "
+                             "label)",
+        "parse.intent_balance": "weigh the intent loss by class: (count + 1) ** -VALUE, scaled "
+                                "to a mean weight of 1 (0: no weights; 0.5: inverse square root "
+                                "of the counts)",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "
