@@ -146,7 +146,8 @@ def _check_train_save_reload(ctx: _Context) -> None:
     keras.utils.set_random_seed(int(ctx.config["seed"]))
     model = ctx.plugin.build_model(ctx.features["train"], ctx.state, ctx.config)
     dataset = make_dataset(ctx.features["train"], ctx.config, ctx.plugin, training=True)
-    model.fit(dataset.take(2), epochs=1, verbose=0, shuffle=False)
+    batches = -(-len(ctx.features["train"]) // int(ctx.config["train"]["batch_size"]))
+    model.fit(dataset, epochs=1, steps_per_epoch=min(2, batches), verbose=0, shuffle=False)
     test = ctx.features["test"]
     before = predict_batches(model, test, ctx.config)
     with tempfile.TemporaryDirectory() as tmp:

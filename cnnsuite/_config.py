@@ -20,7 +20,7 @@ HOST_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "split": {"val": 0.1, "test": 0.2},
     "train": {"epochs": 20, "batch_size": 64, "patience": 5, "shuffle_buffer": 10000,
-              "backup_interval_s": 30.0, "monitor": "val_loss"},
+              "backup_interval_s": 30.0, "monitor": "val_loss", "pipeline": "auto"},
     "featurize": {"executor": "local", "workers": 0},
 }
 HOST_QUICK: dict[str, Any] = {"train": {"epochs": 2, "patience": 2}}
@@ -35,6 +35,8 @@ HOST_HELP: dict[str, str] = {
     "train.batch_size": "examples per training batch",
     "train.patience": "epochs without validation improvement before stopping (0: never)",
     "train.shuffle_buffer": "size of the tf.data shuffle buffer for training",
+    "train.pipeline": "input pipeline: tf.data, python (keras PyDataset, no TensorFlow "
+                      "needed) or auto (tf.data when TensorFlow is installed)",
     "train.monitor": "what early stopping watches, e.g. val_loss or val_accuracy "
                      "(higher is better for names with acc or auc)",
     "train.backup_interval_s": "least seconds between resumable backups at epoch ends "
@@ -100,6 +102,9 @@ def resolve_config(
     if seed is not None:
         config["seed"] = int(seed)
     check_executor_spec(str(config.get("featurize", {}).get("executor", "local")))
+    from ._pipeline import check_pipeline
+
+    check_pipeline(str(config.get("train", {}).get("pipeline", "auto")))
     return config
 
 

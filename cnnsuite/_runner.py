@@ -25,6 +25,7 @@ from ._discovery import get_manifest, load_plugin
 from ._distributed import Distributed, localise
 from ._errors import BadInputError, RunError, UsageError
 from ._manifest import Manifest
+from ._pipeline import tensorflow_available
 from ._plugin import Config, Plugin, State
 from ._records import (
     atomic_write_json,
@@ -273,31 +274,10 @@ def weights_digest(model: Any) -> str:
 def make_dataset(
     features: Features, config: Config, plugin: Plugin, training: bool
 ) -> Any:
-    """A batched, prefetched tf.data pipeline over features, shuffled when training."""
-    import tensorflow as tf
+    """The batches `fit` reads, in the run's ``train.pipeline`` (see `cnnsuite._pipeline`)."""
+    from ._pipeline import make_dataset as _make
 
-    batch = int(config["train"]["batch_size"])
-    tensors = (features.x, features.y) if features.y is not None else (features.x,)
-    ds = tf.data.Dataset.from_tensor_slices(tensors)
-    if training:
-        buffer = min(int(config["train"]["shuffle_buffer"]), len(features))
-        ds = ds.shuffle(buffer, seed=int(config["seed"]), reshuffle_each_iteration=True)
-    # a distribution splits each batch across devices and needs its size known statically
-    static = _distribution_active()
-    ds = ds.batch(batch, drop_remainder=static and len(features) >= batch)
-    transform = plugin.batch_transform(config, training)
-    if transform is not None:
-        ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-        if static:
-            ds = ds.map(lambda *t: tf.nest.map_structure(
-                lambda a: tf.ensure_shape(a, [batch] + [None] * (a.shape.rank - 1)), t))
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _distribution_active() -> bool:
-    import keras
-
-    return keras.distribution.distribution() is not None
+    return _make(features, config, plugin, training)
 
 
 def fit_model(
@@ -329,10 +309,14 @@ def fit_model(
     callbacks: list[Any] = [
         TimedBackup(str(run_dir / ".backup"), float(config["train"]["backup_interval_s"])),
         keras.callbacks.CSVLogger(str(partial_history), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False,
-                                    profile_batch=0),
         RichProgress(console, epochs, steps),
     ]
+    if tensorflow_available():  # Keras writes TensorBoard logs with tf.summary
+        callbacks.insert(2, keras.callbacks.TensorBoard(
+            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0))
+    else:
+        console.print("[dim]TensorFlow is not installed: no TensorBoard logs "
+                      "(history.csv has every epoch)[/dim]")
     patience = int(config["train"]["patience"])
     if val_ds is not None and patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -340,7 +324,7 @@ def fit_model(
             restore_best_weights=True))
     callbacks += list(extra_callbacks)
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=0,
-              shuffle=False)  # tf.data already shuffles, seeded
+              shuffle=False)  # the pipeline already shuffles, seeded
     history = _read_history(partial_history)
     if history:
         keys = list(history)
