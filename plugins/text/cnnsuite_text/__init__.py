@@ -127,8 +127,8 @@ manifest = Manifest(
                                 "of the counts)",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
-        "split.val": "share held out of the training file for validation (early stopping) "
-                     "when there is no dev file; 0: none, train all train.epochs (to retrain "
+        "split.val": "share of the data held out for validation (early stopping) "
+                     "where there is no dev file; 0: none, train all train.epochs (to retrain "
                      "on train + validation for an epoch count chosen on validation)",
         "split.cv_folds": "k for k-fold cross-validation (0: the plain seeded split); "
                           "run each fold with split.fold",
