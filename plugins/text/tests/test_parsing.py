@@ -287,7 +287,7 @@ def test_ensemble_members_train_on_their_own_losses_and_average(tmp_path: Path) 
     cfg = {"embedding_dim": 8, "embedding_dropout": 0.0, "filters": 8, "kernel_size": 3,
            "dilations": [1, 2], "dropout": 0.0, "summary_dim": 4, "learning_rate": 0.01,
            "slot_weight": 1.0, "unk_rate": 0.0, "crf": False, "ensemble": 2,
-           "lr_decay": "cosine"}
+           "lr_decay": "cosine", "intent_head": "softmax"}
     model = build_frame_parser(20, 3, 5, cfg, steps_per_epoch=2, epochs=2)
     assert {"intent", "slots", "intent_1", "slots_2"} <= set(model.output_names)
     assert set(model.loss) == {"intent_1", "slots_1", "intent_2", "slots_2"}
