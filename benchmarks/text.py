@@ -1,8 +1,8 @@
 """Benchmark of the `text` plugin: Kim's CNN-rand on MR, SST-2 and TREC, and tokeniser speed.
 
-    nice -n 10 .venv/bin/python benchmarks/text.py [--data PATH] [--seeds 3] [--folds 10]
-        [--budget-min 0] [--json PATH] [--set KEY=VALUE] [--only SST-2,TREC,MR]
-        [--report JSON]
+    nice -n 10 .venv/bin/python benchmarks/text.py [--data PATH] [--seeds 3] [--first-seed 0]
+        [--folds 10] [--budget-min 0] [--json PATH] [--set KEY=VALUE] [--only SST-2,TREC,MR]
+        [--dev] [--ensemble] [--report JSON [--report JSON ...]]
         [--skip-speed] [--skip-accuracy] [--speed-ours-only]
 
 Protocol, as Kim (2014) for CNN-rand (random word vectors; pretrained ones are not
@@ -11,7 +11,12 @@ fold, a tenth held out of the rest for early stopping); SST-2 trained on
 ``stsa.binary.train``, stopped on ``.dev``, scored on ``.test``; TREC trained on
 ``TREC.train.all`` (a tenth held out for early stopping), scored on ``TREC.test.all``.
 Each protocol is repeated for every seed (the seed also reshuffles MR's folds) and
-reported as mean and standard deviation over the runs. Training goes through the
+reported as mean and standard deviation over the runs. Settings are chosen with
+``--dev`` (validation accuracy only; the test split is never featurised), which also
+names the epoch where the seeds' mean validation curve peaks: ``--set split.val=0 --set
+train.epochs=N`` then retrains on all of TREC's training file for that many epochs, the
+usual practice where a set has no dev file. ``--ensemble`` adds a row (not Kim's
+protocol): the seeds' models with their class probabilities averaged. Training goes through the
 plugin's methods and the host's tf.data pipeline (`cnnsuite._runner.make_dataset`), as
 ``cnnsuite run`` does, without writing run records. With ``--budget-min`` no training
 starts after that many minutes, and the table says how many runs each row holds.
