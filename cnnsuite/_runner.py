@@ -247,12 +247,20 @@ def _train_and_evaluate(
     y_pred = plugin_predict(plugin, model, features["test"], state, config)
     metrics = plugin.evaluate(y_pred, features["test"], splits["test"], state, config)
     timings["evaluate_s"] = time.perf_counter() - tick
-    plots = call_plots(plugin, model, run_dir, y_pred, features["test"], splits["test"],
-                       state, config, history)
     metrics_json = metrics.to_json()
     metrics_json["n_test"] = len(features["test"])
     metrics_json["n_rejected"] = n_rejected
     metrics_json["feature_cache_hit"] = cache_hits
+    atomic_write_json(run_dir / "metrics.json", metrics_json)  # before plots: never lost
+    try:
+        plots = call_plots(plugin, model, run_dir, y_pred, features["test"], splits["test"],
+                           state, config, history)
+    except Exception as exc:  # noqa: BLE001 - a figure must not cost the trained run
+        # e.g. a headless server without the system libraries a drawing toolkit loads
+        plots = []
+        metrics_json["plots_error"] = f"{type(exc).__name__}: {exc}"
+        console.print(f"[yellow]warning[/]: the plots failed ({metrics_json['plots_error']}); "
+                      "the model, metrics and report are kept", highlight=False)
     _write_report(run_dir, manifest, config, data, metrics, plots, n_rejected, timings, history)
     atomic_write_json(run_dir / "metrics.json", metrics_json)
     headline = metrics.headline

@@ -145,3 +145,18 @@ def test_run_without_validation_split(fake_plugins: Path, tmp_path: Path) -> Non
     result = run("tinygood", out=tmp_path, quick=True, overrides=["split.val=0.0"])
     header = (result.run_dir / "history.csv").read_text().splitlines()[0]
     assert header.split(",") == ["epoch", "accuracy", "loss"]
+
+
+def test_failing_plots_keep_the_trained_run(fake_plugins: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnsuite import _runner
+
+    def broken(*args: object, **kwargs: object) -> list[Path]:
+        raise ImportError("libXrender.so.1: cannot open shared object file")
+
+    monkeypatch.setattr(_runner, "call_plots", broken)
+    result = run("tinygood", out=tmp_path, quick=True)
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    assert "libXrender" in metrics["plots_error"] and "accuracy" in metrics
+    assert (result.run_dir / "model.keras").exists() and (result.run_dir / "report.md").exists()
+    assert json.loads((result.run_dir / "run.json").read_text())["status"] == "done"

@@ -46,16 +46,22 @@ def roc_curve_plot(path: Path, y_true: np.ndarray, probability: np.ndarray,
 def molecule_grid(path: Path, smiles: str, grid: np.ndarray, names: list[str]) -> Path:
     """The 2D depiction of a molecule beside max projections of its grid channels."""
     from rdkit import Chem
-    from rdkit.Chem import Draw
 
+    try:
+        from rdkit.Chem import Draw
+    except ImportError as exc:  # RDKit's drawing needs Cairo/X libraries a server may lack
+        Draw, missing = None, str(exc)
     n = grid.shape[-1]
     cols = 4
     rows = 1 + -(-n // cols)
     fig = plt.figure(figsize=(2.4 * cols, 2.4 * rows))
     ax = fig.add_subplot(rows, 1, 1)
     mol = Chem.MolFromSmiles(smiles)
-    if mol is not None:
+    if mol is not None and Draw is not None:
         ax.imshow(np.asarray(Draw.MolToImage(mol, size=(600, 240))))
+    elif Draw is None:
+        ax.text(0.5, 0.5, f"2D depiction unavailable: {missing}", ha="center", va="center",
+                fontsize=7, wrap=True)
     ax.set_title(smiles if len(smiles) < 70 else smiles[:67] + "...", fontsize=8)
     ax.axis("off")
     for c in range(n):
