@@ -104,6 +104,21 @@ def _length(x: Any) -> int:
     return len(keras.tree.flatten(x)[0])
 
 
+def _on_host() -> Any:
+    """A context where the JAX backend computes on the CPU: a batch transform's small eager
+    ops (Keras' random augmentation layers) on a GPU pay a launch and a copy each, so, as in
+    tf.data, they run on the host while the accelerator trains."""
+    import contextlib
+
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.default_device(jax.devices("cpu")[0])
+    return contextlib.nullcontext()
+
+
 class _Batches:
     """The indexing behind `ArrayBatches`, kept apart from Keras so it imports cheaply."""
 
@@ -129,9 +144,10 @@ class _Batches:
         y = keras.tree.map_structure(lambda a: np.asarray(a)[rows], self.y)
         if self.transform is None:
             return x, y
-        x, y = self.transform(x, y)
-        return (keras.tree.map_structure(keras.ops.convert_to_numpy, x),
-                keras.tree.map_structure(keras.ops.convert_to_numpy, y))
+        with _on_host():
+            x, y = self.transform(x, y)
+            return (keras.tree.map_structure(keras.ops.convert_to_numpy, x),
+                    keras.tree.map_structure(keras.ops.convert_to_numpy, y))
 
     def on_epoch_end(self) -> None:
         if self._rng is not None:
@@ -147,7 +163,8 @@ def ArrayBatches(x: Any, y: Any, batch_size: int, seed: int | None = None,  # no
 
     class _ArrayBatches(_Batches, keras.utils.PyDataset):  # type: ignore[misc]
         def __init__(self) -> None:
-            keras.utils.PyDataset.__init__(self)
+            # two threads prepare the next batches while the model trains on this one
+            keras.utils.PyDataset.__init__(self, workers=2, max_queue_size=8)
             _Batches.__init__(self, x, y, batch_size, seed, transform)
 
     return _ArrayBatches()
