@@ -34,6 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cnnsuite import explain as methods  # noqa: E402
+from cnnsuite.plots import save_figure  # noqa: E402
 
 from .features import N_CHANNELS  # noqa: E402
 from .model import point_forecasts  # noqa: E402
@@ -182,10 +183,7 @@ def explanation_png(path: Path, history: np.ndarray, forecast: np.ndarray,
     strip.set_yticks(np.arange(len(names)) + 0.5, names, fontsize=7)
     strip.set_xlim(-steps + 0.5, horizon + 0.5)
     strip.set_xlabel("step (0: the last observed, lag 1; the forecast after it)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def forecast_of(model: Any, x: dict[str, np.ndarray]) -> np.ndarray:

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import training_curves  # noqa: E402, F401
+from cnnsuite.plots import save_figure, training_curves  # noqa: E402, F401
 
 from .data import Series  # noqa: E402
 
@@ -38,7 +38,4 @@ def fan_chart(path: Path, series: list[Series], rows: dict[int, list[int]],
             ax.axvline(stamps[origin], color="grey", lw=0.5, ls=":")
         ax.set_title(f"{s.id}: median and {quantiles[0]:g}-{quantiles[-1]:g} quantiles "
                      "at each test origin", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=90)
