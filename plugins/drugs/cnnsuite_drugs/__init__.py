@@ -58,8 +58,10 @@ manifest = Manifest(
         "features.workers": "processes for conformer generation (0: all cores)",
         "features.align": "'core': align every conformer onto the training molecules' common "
                           "core (RDKit maximum common substructure, in at least half of them; "
-                          "molecules without it, or data without one, keep the principal-axes "
-                          "pose) or 'principal-axes': each molecule in its own principal axes",
+                          "molecules without it are aligned by their common substructure with "
+                          "the reference molecule, or keep the principal-axes pose, as all do "
+                          "in data without a core) or 'principal-axes': each molecule in its "
+                          "own principal axes",
         "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
         "model.norm": "'group' (GroupNormalization) or 'batch' (BatchNormalization) after "
                       "each convolution and the dense layer",
