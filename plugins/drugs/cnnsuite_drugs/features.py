@@ -441,11 +441,13 @@ def find_core(items: Sequence[str], seed: int = 0, sample: int = 50,
 
 
 def kabsch(moving: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and shift t minimising ``|moving @ R.T + t - target|`` (no reflection)."""
+    """Rotation R and shift t minimising ``|moving @ R.T + t - target|`` (no reflection):
+    the Kabsch solution, from SciPy's ``Rotation.align_vectors``."""
+    from scipy.spatial.transform import Rotation
+
     mc, tc = moving.mean(axis=0), target.mean(axis=0)
-    u, _, vt = np.linalg.svd((moving - mc).T @ (target - tc))
-    d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
-    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    fitted, _ = Rotation.align_vectors(target - tc, moving - mc)
+    rotation = fitted.as_matrix()
     return rotation, tc - mc @ rotation.T
 
 
