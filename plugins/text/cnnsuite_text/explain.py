@@ -25,6 +25,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cnnsuite.plots import save_figure  # noqa: E402
+
 TEXT_METHODS = ("integrated-gradients", "occlusion")
 
 
@@ -136,9 +138,7 @@ def explanation_rows_png(path: Path,
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=TwoSlopeNorm(0.0, -1.0, 1.0), cmap=cmap),
                        cax=bar_ax, orientation="horizontal")
     bar.set_label("attribution, each row on its own scale (against  ·  for)", fontsize=8)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100, tight=False)
 
 
 # -- semantic frame parsing (task = parse) ---------------------------------------------------

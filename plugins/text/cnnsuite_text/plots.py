@@ -13,7 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnnsuite.plots import confusion_matrix_plot, training_curves  # noqa: E402, F401
+from cnnsuite.plots import (  # noqa: E402, F401
+    confusion_matrix_plot,
+    save_figure,
+    training_curves,
+)
 
 
 def join_pieces(pieces: Sequence[str]) -> str:
@@ -77,7 +81,4 @@ def ngram_plot(path: Path, ranked: list[list[tuple[str, float]]],
         ax.set_title(f"class {name}")
         ax.set_xlabel("summed contribution to the logit")
     fig.suptitle("n-grams behind each class (max-over-time winners, test split)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

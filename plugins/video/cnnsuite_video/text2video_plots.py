@@ -61,6 +61,8 @@ def _grid(path: Path, rows: list[np.ndarray], labels: list[str], title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from cnnsuite.plots import save_figure
+
     n_frames = len(range(0, rows[0].shape[0], every))
     fig, axes = plt.subplots(len(rows), n_frames, figsize=(0.9 * n_frames + 2.6,
                                                            0.95 * len(rows) + 0.6),
@@ -75,11 +77,8 @@ def _grid(path: Path, rows: list[np.ndarray], labels: list[str], title: str,
                 ax.set_title(f"t={t}", fontsize=7)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def prompt_grid(path: Path, y_pred: dict[str, np.ndarray], features: Any,

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from cnnsuite.plots import save_figure  # noqa: E402
+
 __all__ = ["slot_f1_plot"]
 
 
@@ -23,7 +25,4 @@ def slot_f1_plot(path: Path, per_slot: dict[str, dict[str, Any]], top: int = 30)
     ax.set_xlim(0, 100)
     ax.set_xlabel("span F1 (%), conlleval")
     ax.set_title("Slot F1 by label (gold span count)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
