@@ -178,9 +178,9 @@ class BalancedIntentLoss(keras.losses.Loss):
         w = ops.convert_to_tensor(np.asarray(self.class_weights, dtype="float32"), y_pred.dtype)
         if self.multilabel:
             y = ops.cast(y_true, y_pred.dtype)
-            p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
-            bce = -(y * ops.log(p) + (1.0 - y) * ops.log(1.0 - p))
-            return ops.max(y * w[None], axis=-1) * ops.sum(bce, axis=-1)
+            # Keras' binary cross-entropy is the mean over the atoms: times their count
+            bce = keras.losses.binary_crossentropy(y, y_pred) * ops.shape(y_pred)[-1]
+            return ops.max(y * w[None], axis=-1) * bce
         labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
         ce = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
         return ops.take(w, labels) * ce
