@@ -15,7 +15,8 @@ manifest = Manifest(
     contract="1.1",
     default_config={
         "data": {"sets": ["co2", "sunspots", "elnino", "macrodata"], "copies": 12,
-                 "train_stride": 8, "max_anomalies": 3, "eval_rate": 0.01},
+                 "train_stride": 8, "max_anomalies": 3, "eval_rate": 0.01,
+                 "eval_copies": 10},
         "features": {"q": 3, "m": 5, "kappa": 5, "z": 21},
         "model": {"window": 128, "filters": [16, 32], "kernel": 7, "dense": 256,
                   "dropout": 0.1, "learning_rate": 0.001},
@@ -34,6 +35,9 @@ manifest = Manifest(
         "data.train_stride": "step between training windows",
         "data.max_anomalies": "injected anomalies per training window: 1 to this many",
         "data.eval_rate": "anomalies per point injected into unlabelled test series",
+        "data.eval_copies": "each unlabelled test series is scored this many times, each copy "
+                            "with its own seeded injected anomalies (more anomalies to count: "
+                            "a steadier F1)",
         "features.q": "moving-average length over the log amplitude spectrum (paper: 3)",
         "features.m": "points used to extrapolate the series' extension (paper: 5)",
         "features.kappa": "copies of the extrapolated point appended (paper: 5)",

@@ -364,11 +364,13 @@ def inject_window(window: np.ndarray, rng: np.random.Generator, max_anomalies: i
     return x, labels
 
 
-def inject_series(series: Series, rng: np.random.Generator, rate: float) -> Series:
+def inject_series(series: Series, rng: np.random.Generator, rate: float,
+                  copy: int | None = None) -> Series:
     """A labelled copy of `series` for evaluation: spikes, bursts and temporary shifts.
 
     About `rate` anomalies per point (at least one), away from each other; a shift
-    lasts 10-40 points and is labelled whole.
+    lasts 10-40 points and is labelled whole. `copy` numbers the copy in its name
+    when a series is injected several times.
     """
     x = series.values.copy()
     n = len(x)
@@ -387,7 +389,8 @@ def inject_series(series: Series, rng: np.random.Generator, rate: float) -> Seri
         end = min(n, p + length)
         x[p:end] += amplitude
         labels[p:end] = 1
-    return Series(series.name + "+injected", x, labels, series.timestamps,
+    name = series.name + "+injected" + ("" if copy is None else f"#{copy + 1}")
+    return Series(name, x, labels, series.timestamps,
                   series.notes + [f"{count} anomalies injected for evaluation"])
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from cnnsuite import (
     BadInputError,
     Config,
+    ConfigError,
     Examples,
     Features,
     Metrics,
@@ -81,8 +82,12 @@ class AnomalyPlugin(Plugin):
         if split == "test":
             rng = _rng(config, "evaluation")
             rate = float(config["data"]["eval_rate"])
-            series = [s if s.labels is not None else data.inject_series(s, rng, rate)
-                      for s in series]
+            copies = int(config["data"].get("eval_copies", 1))
+            if copies < 1:
+                raise ConfigError(f"data.eval_copies must be at least 1, not {copies}")
+            series = [s for s in series if s.labels is not None] + [
+                data.inject_series(s, rng, rate, copy=k if copies > 1 else None)
+                for k in range(copies) for s in series if s.labels is None]
         return self._scoring_windows(series, sr, int(config["detect"]["stride"]))
 
     def _training_windows(self, examples: Examples, sr: SRSettings, config: Config,

@@ -106,3 +106,35 @@ def test_injection_labels_what_it_changes():
     from cnnsuite_anomaly.data import Series
     labelled = inject_series(Series("s", np.sin(np.arange(1000) / 9)), rng, 0.01)
     assert labelled.labels is not None and labelled.labels.sum() >= 10
+
+
+def test_test_series_are_injected_eval_copies_times(tmp_path):
+    """Each unlabelled test series is scored as several copies with their own anomalies;
+    a labelled one is scored once, against its labels; eval_copies < 1 is a config error."""
+    import copy
+
+    from cnnsuite import ConfigError, Examples
+    from cnnsuite_anomaly import manifest
+    from cnnsuite_anomaly.data import Series
+    from cnnsuite_anomaly.plugin import AnomalyPlugin
+
+    plugin = AnomalyPlugin(manifest)
+    config = copy.deepcopy(manifest.default_config)
+    config["data"]["eval_copies"] = 3
+    config["seed"] = 0
+    t = np.arange(400)
+    plain = Series("plain", np.sin(t / 7.0))
+    labelled = Series("labelled", np.cos(t / 9.0), (t == 200).astype(np.int8))
+    examples = Examples(items=[plain, labelled], ids=["plain", "labelled"], task="anomaly",
+                        meta={"split": "test"})
+    features = plugin.featurize(examples, {}, config)
+    series = features.meta["series"]
+    assert [s.name for s in series] == ["labelled", "plain+injected#1", "plain+injected#2",
+                                        "plain+injected#3"]
+    injected = [s.labels for s in series[1:]]
+    assert all(y.sum() > 0 for y in injected)
+    assert not np.array_equal(injected[0], injected[1])  # fresh anomalies per copy
+    assert np.array_equal(series[0].labels, labelled.labels)
+    config["data"]["eval_copies"] = 0
+    with pytest.raises(ConfigError, match="data.eval_copies"):
+        plugin.featurize(examples, {}, config)
