@@ -24,8 +24,10 @@ from cnnsuite import ConfigError
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "WordGather",
-           "balanced_weights", "build_frame_parser", "intent_atoms", "member_names"]
+__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "TokenVote", "WordGather",
+           "balanced_weights", "build_frame_parser", "head_name", "intent_atoms",
+           "member_names",
+           "token_intent"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -104,6 +106,26 @@ class WordGather(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         encoding, starts, summary = input_shape
         return (starts[0], starts[1], encoding[-1] + summary[-1])
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class TokenVote(keras.layers.Layer):
+    """The utterance's intent distribution voted by its words: the mean over the real
+    words (``starts > 0``) of each word's intent probabilities (Qin et al. 2019's
+    token-level intent detection, with soft votes).
+
+    Inputs: per-word probabilities ``(batch, words, labels)`` and word starts
+    ``(batch, words)``; returns ``(batch, labels)``.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        probs, starts = inputs
+        mask = ops.expand_dims(ops.cast(starts > 0, probs.dtype), -1)
+        return ops.sum(probs * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        probs, _ = input_shape
+        return (probs[0], probs[-1])
 
 
 def intent_atoms(intents: list[str]) -> tuple[list[str], np.ndarray]:
@@ -191,23 +213,29 @@ class BalancedIntentLoss(keras.losses.Loss):
 
 
 def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
-            cfg: dict[str, Any], suffix: str) -> tuple[Any, Any]:
-    """One parser on the shared piece vectors: ``(intent probabilities, slot outputs)``;
-    with a multi-label intent head (`n_intents` is then the number of atomic intents) the
-    first are per-atom sigmoid probabilities, output ``intent_atoms<suffix>``."""
+            cfg: dict[str, Any], suffix: str, n_labels: int = 0
+            ) -> tuple[Any, Any, Any]:
+    """One parser on the shared piece vectors: ``(intent probabilities, slot outputs,
+    per-word intent probabilities or None)``; with a multi-label intent head (`n_intents`
+    is then the number of atomic intents) the first are per-atom sigmoid probabilities,
+    output ``intent_atoms<suffix>``. With `n_labels` > 0 (``parse.token_intent``) each
+    word also predicts the utterance's intent label, a softmax over the `n_labels` labels
+    (output ``intent_tokens<suffix>``)."""
     encoding, pooled = DilatedConvEncoder(
         int(cfg["filters"]), int(cfg["kernel_size"]), tuple(cfg["dilations"]),
         float(cfg["dropout"]), name=f"encoder{suffix}")([vectors, pieces])
     pooled = keras.layers.Dropout(float(cfg["dropout"]), name=f"pooled_dropout{suffix}")(pooled)
-    if intent_head(cfg) == "multilabel":
-        intent = keras.layers.Dense(n_intents, activation="sigmoid",
-                                    name=f"intent_atoms{suffix}")(pooled)
-    else:
-        intent = keras.layers.Dense(n_intents, activation="softmax",
-                                    name=f"intent{suffix}")(pooled)
+    multilabel = intent_head(cfg) == "multilabel"
+    intent = keras.layers.Dense(n_intents, activation="sigmoid" if multilabel else "softmax",
+                                name=head_name(suffix, multilabel, n_labels > 0))(pooled)
     summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
                                  name=f"summary{suffix}")(pooled)
     words = WordGather(name=f"words{suffix}")([encoding, starts, summary])
+    tokens = None
+    if n_labels > 0:
+        tokens = keras.layers.Dense(n_labels, activation="softmax",
+                                    name=f"intent_tokens{suffix}")(
+            keras.layers.Dropout(float(cfg["dropout"]), name=f"token_dropout{suffix}")(words))
     hidden = keras.layers.Conv1D(int(cfg["filters"]), 3, padding="same", activation="gelu",
                                  name=f"word_conv{suffix}")(words)
     hidden = keras.layers.Dropout(float(cfg["dropout"]), name=f"word_dropout{suffix}")(hidden)
@@ -216,7 +244,7 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
         slots = CRFTransitions(name=f"slots{suffix}")(scores)
     else:
         slots = keras.layers.Dense(n_tags, activation="softmax", name=f"slots{suffix}")(hidden)
-    return intent, slots
+    return intent, slots, tokens
 
 
 # the values used when a configuration has no such key (chosen on the ATIS dev set)
@@ -224,6 +252,16 @@ DEFAULT_ENSEMBLE = 2
 DEFAULT_LR_DECAY = "cosine"
 DEFAULT_INTENT_HEAD = "multilabel"
 DEFAULT_INTENT_BALANCE = 0.0
+DEFAULT_TOKEN_INTENT = 0.0
+
+
+def token_intent(cfg: dict[str, Any]) -> float:
+    """``parse.token_intent``: the weight of the per-word intent loss (0: no word votes)."""
+    weight = cfg.get("token_intent", DEFAULT_TOKEN_INTENT)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        raise ConfigError(f"parse.token_intent={weight!r}: give the weight of the per-word "
+                          "intent loss, 0 (off) or more (1.0: as much as the utterance's)")
+    return float(weight)
 
 
 def intent_head(cfg: dict[str, Any]) -> str:
@@ -233,6 +271,16 @@ def intent_head(cfg: dict[str, Any]) -> str:
     if head not in ("softmax", "multilabel"):
         raise ConfigError(f"parse.intent_head={head!r}: choose 'softmax' or 'multilabel'")
     return head
+
+
+def head_name(suffix: str, multilabel: bool, votes: bool) -> str:
+    """The output (and loss) name of a member's utterance-level intent head:
+    ``intent_atoms<suffix>`` (multi-label), ``intent<suffix>`` (softmax), or for a single
+    softmax parser with word votes ``intent_utterance`` (``intent`` is then the mean of it
+    and the vote)."""
+    if multilabel:
+        return f"intent_atoms{suffix}"
+    return "intent_utterance" if votes and not suffix else f"intent{suffix}"
 
 
 def member_names(n_members: int) -> list[str]:
@@ -259,6 +307,10 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     the same labels as the softmax head's, so decoding and metrics are unchanged.
     With ``cfg["intent_balance"] = a > 0`` the intent loss weighs each class by
     ``(count + 1) ** -a`` (`intent_counts`, the training examples per label, required).
+    With ``cfg["token_intent"] = w > 0`` every word of each member also predicts the
+    utterance's intent label (``intent_tokens<suffix>``, a per-word cross-entropy with
+    weight `w`), and ``intent`` is the mean of the utterance head's distribution and the
+    words' vote (`TokenVote`, averaged over the members).
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -288,14 +340,22 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         if intent_counts is None or len(intent_counts) != n_intents:
             raise ValueError("a balanced intent loss needs the training's counts per intent")
         class_weights = balanced_weights(np.asarray(intent_counts), float(balance), membership)
-    members = [_member(vectors, pieces, starts, n_out, n_tags, cfg, s) for s in suffixes]
+    vote_weight = token_intent(cfg)
+    n_labels = n_intents if vote_weight > 0 else 0
+    members = [_member(vectors, pieces, starts, n_out, n_tags, cfg, s, n_labels)
+               for s in suffixes]
     slot_loss: Any = (CRFLoss() if cfg["crf"]
                       else keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
     outputs: dict[str, Any] = {}
     losses: dict[str, Any] = {}
     weights: dict[str, float] = {}
-    for suffix, (intent, slots) in zip(suffixes, members, strict=True):
-        name = f"intent_atoms{suffix}" if multilabel else f"intent{suffix}"
+    for suffix, (intent, slots, tokens) in zip(suffixes, members, strict=True):
+        if tokens is not None:
+            outputs[f"intent_tokens{suffix}"] = tokens
+            losses[f"intent_tokens{suffix}"] = keras.losses.SparseCategoricalCrossentropy(
+                ignore_class=-1)
+            weights[f"intent_tokens{suffix}"] = vote_weight
+        name = head_name(suffix, multilabel, vote_weight > 0)
         outputs[name], outputs[f"slots{suffix}"] = intent, slots
         # summed over the atoms (Keras averages them), as the softmax's one cross-entropy
         losses[name] = (BalancedIntentLoss(class_weights, multilabel)
@@ -305,15 +365,22 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         losses[f"slots{suffix}"] = slot_loss
         weights[name] = float(n_out) if multilabel and class_weights is None else 1.0
         weights[f"slots{suffix}"] = float(cfg["slot_weight"])
+    heads = [m[0] for m in members]  # each member's utterance-level intent head
+    utterance = (keras.layers.Average(name="intent_atoms" if multilabel else (
+        "intent_utterance" if vote_weight > 0 else "intent"))(heads) if len(heads) > 1
+        else heads[0])
     if len(members) > 1:
-        average = keras.layers.Average(name="intent_atoms" if multilabel else "intent")(
-            [m[0] for m in members])
-        if not multilabel:
-            outputs["intent"] = average
         outputs["slots"] = keras.layers.Average(name="slots")([m[1] for m in members])
     if multilabel:
-        atoms = average if len(members) > 1 else outputs["intent_atoms"]
-        outputs["intent"] = IntentSets(membership, name="intent")(atoms)
+        utterance = IntentSets(membership, name="intent_sets" if vote_weight > 0
+                               else "intent")(utterance)
+    if vote_weight > 0:
+        votes = [TokenVote(name=f"intent_vote{s}")([m[2], starts])
+                 for s, m in zip(suffixes, members, strict=True)]
+        vote = (keras.layers.Average(name="intent_vote")(votes) if len(votes) > 1
+                else votes[0])
+        utterance = keras.layers.Average(name="intent")([utterance, vote])
+    outputs["intent"] = utterance
     rate: Any = float(cfg["learning_rate"])
     if str(cfg.get("lr_decay", DEFAULT_LR_DECAY)) == "cosine" and steps_per_epoch * epochs > 0:
         rate = keras.optimizers.schedules.CosineDecay(rate, steps_per_epoch * epochs,

@@ -38,7 +38,15 @@ from .features import aligned_pieces, learn_vocab
 from .metrics import frame_metrics
 
 # the model module also registers the parser's layers for loading
-from .model import DEFAULT_ENSEMBLE, build_frame_parser, intent_atoms, intent_head, member_names
+from .model import (
+    DEFAULT_ENSEMBLE,
+    build_frame_parser,
+    head_name,
+    intent_atoms,
+    intent_head,
+    member_names,
+    token_intent,
+)
 
 __all__ = ["FrameParser"]
 
@@ -158,6 +166,7 @@ class FrameParser:
         seed = int(config["seed"])
         members = member_names(int(config["parse"].get("ensemble", DEFAULT_ENSEMBLE)))
         multilabel = intent_head(config["parse"]) == "multilabel"
+        votes = token_intent(config["parse"]) > 0
 
         def cut(x: Any, y: Any = None) -> Any:
             n_pieces = tf.maximum(tf.reduce_max(tf.reduce_sum(
@@ -174,12 +183,16 @@ class FrameParser:
                 return (x,)
             slots = y["slots"][:, :n_words]
             targets = {"intent": y["intent"], "slots": slots}
+            if votes:  # every word's target is the utterance's intent (-1: padding)
+                real = x["starts"] > 0
+                words = tf.where(real, tf.expand_dims(y["intent"], 1) + tf.zeros_like(
+                    x["starts"]), -1)
             for suffix in members:  # each member of an ensemble is trained on the targets
                 targets[f"slots{suffix}"] = slots
-                if multilabel:
-                    targets[f"intent_atoms{suffix}"] = y["intent_atoms"]
-                else:
-                    targets[f"intent{suffix}"] = y["intent"]
+                targets[head_name(suffix, multilabel, votes)] = (
+                    y["intent_atoms"] if multilabel else y["intent"])
+                if votes:
+                    targets[f"intent_tokens{suffix}"] = words
             return x, targets
 
         return cut
