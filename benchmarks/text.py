@@ -145,6 +145,29 @@ def protocols(folds: int) -> list[tuple[str, str, str, list[str]]]:
     ]
 
 
+def AveragedValidation(val_ds: Any) -> Any:  # noqa: N802 (a keras.callbacks.Callback)
+    """A callback that scores the optimiser's moving average of the weights (``model.ema``)
+    on the validation batches after every epoch, in the logs' ``val_loss`` and
+    ``val_accuracy`` (the raw weights' scores are kept as ``raw_val_*``)."""
+    import keras
+
+    from cnnsuite_text.model import averaged_weights
+
+    class _Callback(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if logs is None:
+                return
+            with averaged_weights(self.model) as swapped:
+                if not swapped:
+                    return
+                scores = self.model.evaluate(val_ds, verbose=0, return_dict=True)
+            for key in ("loss", "accuracy"):
+                logs[f"raw_val_{key}"] = logs.get(f"val_{key}")
+                logs[f"val_{key}"] = scores[key]
+
+    return _Callback()
+
+
 def train_once(root: Path, glob: str, overrides: list[str], seed: int,
                score_test: bool = True) -> dict[str, Any]:
     """One training of the plugin's default model, as `cnnsuite run` trains it.
@@ -183,12 +206,20 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int,
     callbacks = [keras.callbacks.EarlyStopping(
         monitor=str(config["train"].get("monitor", "val_loss")), patience=patience,
         restore_best_weights=True)] if val_ds is not None and patience > 0 else []
+    if float(config["model"].get("ema", 0.0)) and val_ds is not None:
+        if callbacks:
+            raise SystemExit("model.ema: train a fixed epoch count (--set train.patience=0)")
+        # the validation curve of the weights' moving average (the model training ends with)
+        callbacks = [AveragedValidation(val_ds)]
     history = model.fit(make_dataset(feats["train"], config, plugin, training=True),
                         validation_data=val_ds, epochs=int(config["train"]["epochs"]),
                         verbose=0, callbacks=callbacks)
     curve = history.history.get("val_accuracy", [])
     val_acc = max(curve) if curve else float("nan")
+    if curve and float(config["model"].get("ema", 0.0)):
+        val_acc = curve[-1]  # the average the model ends with, not the best epoch's
     out: dict[str, Any] = {"val_accuracy": val_acc, "val_curve": curve,
+                           "raw_val_curve": history.history.get("raw_val_accuracy", []),
                            "n_train": len(feats["train"]),
                            "epochs": len(history.history["loss"]),
                            "best_epoch": 1 + curve.index(val_acc) if curve else 0}

@@ -23,7 +23,8 @@ manifest = Manifest(
                      "case_fold": True, "nfkc": True, "max_tokens": 100, "vectors": ""},
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
-                  "static": False, "wide": True, "word_dropout": 0.0},
+                  "static": False, "wide": True, "word_dropout": 0.0,
+                  "ema": 0.0, "output_init": "glorot"},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -89,6 +90,11 @@ manifest = Manifest(
         "model.word_dropout": "share of the known words of each training sentence replaced "
                               "by [UNK] (word dropout), so the unknown-word vector is "
                               "trained (0: off, as Kim)",
+        "model.ema": "momentum of an exponential moving average of the weights (per "
+                     "step), which replaces them when training ends (e.g. 0.998; 0: off, as "
+                     "Kim); use with a fixed epoch count (train.patience=0 or split.val=0)",
+        "model.output_init": "initial softmax weights: 'glorot' (Keras' default) or 'zeros' "
+                             "(Kim's code starts its logistic regression layer at zero)",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

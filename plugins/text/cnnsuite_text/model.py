@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import keras
@@ -83,6 +84,12 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     `embeddings` (optional, ``vocab_size x dim``) initialises the word vectors, kept
     fixed when ``cfg['static']`` (CNN-static) and fine-tuned otherwise (CNN-non-static);
     without them the vectors start random (CNN-rand).
+
+    With ``cfg['ema']`` (a momentum in (0, 1); 0 is off, as Kim) the optimiser keeps an
+    exponential moving average of the weights, updated after every step, and writes it
+    into the model when training ends (Keras' ``use_ema``): train a fixed number of
+    epochs with it (an early stopping that restores its best epoch puts that epoch's
+    raw weights back). `averaged_weights` lends the average to the model meanwhile.
     """
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     dim = int(cfg["embedding_dim"]) if embeddings is None else int(embeddings.shape[1])
@@ -99,17 +106,49 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)
     constraint = keras.constraints.MaxNorm(float(cfg["max_norm"]), axis=0) \
         if float(cfg["max_norm"]) > 0 else None
+    init = str(cfg.get("output_init", "glorot"))
+    if init not in ("glorot", "zeros"):
+        raise ValueError(f"model.output_init={init!r}: choose 'glorot' or 'zeros' (Kim's)")
     outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_constraint=constraint,
-                                 name="probabilities")(x)
+                                 kernel_initializer="zeros" if init == "zeros"
+                                 else "glorot_uniform", name="probabilities")(x)
     model = keras.Model(ids, outputs, name="kim_cnn")
+    ema = float(cfg.get("ema", 0.0))
+    if not 0.0 <= ema < 1.0:
+        raise ValueError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
+    averaging: dict[str, Any] = {}
+    if ema:
+        averaging = {"use_ema": True, "ema_momentum": ema}
     if cfg["optimizer"] == "adadelta":  # Kim's choice: rho 0.95, epsilon 1e-6
         optimizer: keras.optimizers.Optimizer = keras.optimizers.Adadelta(
-            float(cfg["learning_rate"]), rho=0.95, epsilon=1e-6)
+            float(cfg["learning_rate"]), rho=0.95, epsilon=1e-6, **averaging)
     else:
-        optimizer = keras.optimizers.Adam(float(cfg["learning_rate"]))
+        optimizer = keras.optimizers.Adam(float(cfg["learning_rate"]), **averaging)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
+
+
+@contextmanager
+def averaged_weights(model: keras.Model) -> Iterator[bool]:
+    """Within the block the model holds its optimiser's moving average of the weights
+    (``model.ema``), and its own weights again after; yields False (and changes nothing)
+    where the optimiser keeps no average or has taken no step yet."""
+    opt = model.optimizer
+    averages = getattr(opt, "_model_variables_moving_average", None) \
+        if getattr(opt, "use_ema", False) else None
+    if not averages or int(opt.iterations) == 0:
+        yield False
+        return
+    variables = list(opt._trainable_variables)
+    own = [ops.convert_to_numpy(v) for v in variables]
+    for var, avg in zip(variables, averages, strict=True):
+        var.assign(avg)
+    try:
+        yield True
+    finally:
+        for var, value in zip(variables, own, strict=True):
+            var.assign(value)

@@ -187,6 +187,12 @@ class TextPlugin(Plugin):
         if state.get("task") == "retrieval":
             self._model = retrieval.build_clsm(len(state["vocab"]), config["retrieval"])
         else:
+            ema = float(config["model"].get("ema", 0.0))
+            if not 0.0 <= ema < 1.0:
+                raise UsageError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
+            if str(config["model"].get("output_init", "glorot")) not in ("glorot", "zeros"):
+                raise UsageError(f"model.output_init={config['model']['output_init']!r}: "
+                                 "choose 'glorot' or 'zeros' (Kim's)")
             self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
                                         config["model"], matrix)
         return self._model
