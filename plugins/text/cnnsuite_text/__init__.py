@@ -35,7 +35,8 @@ manifest = Manifest(
                   "slot_weight": 1.0, "unk_rate": 0.1, "crf": False, "decode": "viterbi",
                   "max_words": 64, "max_pieces_per_word": 6,
                   "ensemble": 2, "lr_decay": "cosine",
-                  "intent_head": "multilabel", "intent_balance": 0.0},
+                  "intent_head": "multilabel", "intent_balance": 0.0,
+                  "token_intent": 0.0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
@@ -131,6 +132,9 @@ manifest = Manifest(
         "parse.intent_balance": "weigh the intent loss by class: (count + 1) ** -VALUE, scaled "
                                 "to a mean weight of 1 (0: no weights; 0.5: inverse square root "
                                 "of the counts)",
+        "parse.token_intent": "weight of a per-word intent loss: every word also predicts the "
+                              "utterance's intent and the intent is the mean of the utterance "
+                              "head and the words' vote (0: off)",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.val": "share of the data held out for validation (early stopping) "
