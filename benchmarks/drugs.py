@@ -49,21 +49,54 @@ def morgan_matrix(smiles: list[str]) -> np.ndarray:
                      for s in smiles])
 
 
-def forest_rmse(splits: dict[str, Any], seed: int, trees: int) -> float:
-    """Test RMSE of a random forest trained on the train and validation splits."""
+def forest_rmse(splits: dict[str, Any], seed: int, trees: int, dev: bool = False) -> float:
+    """Test RMSE of a random forest trained on the train and validation splits.
+
+    With `dev`, the validation RMSE of a forest trained on the training split only.
+    """
     from sklearn.ensemble import RandomForestRegressor
 
-    train_items = list(splits["train"].items) + list(splits["val"].items)
-    train_y = np.concatenate([splits["train"].targets, splits["val"].targets])
+    fit_on = ["train"] if dev else ["train", "val"]
+    train_items = [item for name in fit_on for item in splits[name].items]
+    train_y = np.concatenate([splits[name].targets for name in fit_on])
     forest = RandomForestRegressor(n_estimators=trees, random_state=seed, n_jobs=-1)
     forest.fit(morgan_matrix(train_items), train_y)
-    predicted = forest.predict(morgan_matrix(list(splits["test"].items)))
-    return float(np.sqrt(np.mean(np.square(predicted - splits["test"].targets))))
+    scored = splits["val" if dev else "test"]
+    predicted = forest.predict(morgan_matrix(list(scored.items)))
+    return float(np.sqrt(np.mean(np.square(predicted - scored.targets))))
+
+
+def validation_rmse(run_dir: Path, split: Any) -> float:
+    """RMSE per molecule (target units) of a finished run's model on its validation split.
+
+    The same prediction path as the test metrics (the plugin's `predict`, averaged over
+    `model.predict_rotations` and the conformers), so settings are chosen on validation
+    exactly as they will be scored on test.
+    """
+    from rich.console import Console
+
+    from cnnsuite._runner import featurize_cached, open_run, plugin_predict
+
+    loaded = open_run(run_dir)
+    features, _ = featurize_cached(loaded.plugin, split, loaded.state, loaded.config,
+                                   Console(stderr=True))
+    y_pred = plugin_predict(loaded.plugin, loaded.model, features, loaded.state,
+                            loaded.config)
+    predicted = loaded.plugin.predictions(y_pred, features, loaded.state)
+    measured = np.asarray(split.targets)[features.meta["kept"]]
+    return float(np.sqrt(np.mean(np.square(predicted - measured))))
 
 
 def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list[int],
-                  quick: bool, trees: int, out: Path) -> list[dict[str, Any]]:
-    """The forest and the CNN on one data set and split method, one row per seed."""
+                  quick: bool, trees: int, out: Path, dev: bool = False
+                  ) -> list[dict[str, Any]]:
+    """The forest and the CNN on one data set and split method, one row per seed.
+
+    With `dev`, both are scored on the validation split instead (the forest trained on
+    the training split only), for choosing settings without looking at the test split.
+    """
+    from rich.console import Console
+
     from cnnsuite import get_manifest, load_plugin
     from cnnsuite._config import resolve_config
     from cnnsuite._runner import run
@@ -75,21 +108,25 @@ def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list
         config = resolve_config(manifest, overrides=overrides, seed=seed, quick=quick)
         splits = plugin.split(plugin.load_data(data, config), config, seed)
         tick = time.perf_counter()
-        rf = forest_rmse(splits, seed, trees)
+        rf = forest_rmse(splits, seed, trees, dev)
         rf_s = time.perf_counter() - tick
         tick = time.perf_counter()
-        result = run("drugs", data=data, overrides=overrides, seed=seed, quick=quick, out=out)
+        # dev: the host's console would print the test RMSE; the run's record keeps it
+        console = Console(stderr=True, quiet=dev)
+        result = run("drugs", data=data, overrides=overrides, seed=seed, quick=quick, out=out,
+                     console=console)
         cnn_s = time.perf_counter() - tick
-        rows.append({"data": name, "seed": seed, "n_test": len(splits["test"]),
-                     "cnn_n_test": result.metrics["n_test"], "rf": rf, "cnn":
-                     float(result.metrics["rmse"]), "target_std": float(np.std(
-                         splits["test"].targets)), "rf_s": rf_s, "cnn_s": cnn_s,
-                     "run": str(result.run_dir)})
+        scored = "val" if dev else "test"
+        cnn = (validation_rmse(result.run_dir, splits["val"]) if dev
+               else float(result.metrics["rmse"]))
+        rows.append({"data": name, "seed": seed, "n_test": len(splits[scored]),
+                     "rf": rf, "cnn": cnn, "target_std": float(np.std(splits[scored].targets)),
+                     "rf_s": rf_s, "cnn_s": cnn_s, "run": str(result.run_dir)})
         metrics = result.metrics
-        aligned = ("" if "core_fallback" not in metrics else
+        aligned = ("" if "core_fallback" not in metrics or dev else
                    f", test molecules aligned by part of the core {metrics['core_partial']}, "
                    f"not aligned {metrics['core_fallback']}")
-        print(f"  {name} seed {seed}: forest {rf:.3f}, CNN {rows[-1]['cnn']:.3f} "
+        print(f"  {name} seed {seed}: {scored} RMSE forest {rf:.3f}, CNN {cnn:.3f} "
               f"({cnn_s:.0f} s{aligned}) {result.run_dir}", file=sys.stderr, flush=True)
     return rows
 
@@ -175,6 +212,9 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma list of: speed,random,scaffold,esol")
     parser.add_argument("--cache", default="", help="feature cache folder (default: a new "
                         "temporary one, so that featurisation is timed from scratch)")
+    parser.add_argument("--dev", action="store_true", help="score forest and CNN on the "
+                        "validation split (forest trained on the training split only) and "
+                        "print no test number: for choosing settings")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="extra configuration override for the CNN runs (repeatable)")
     args = parser.parse_args()
@@ -198,17 +238,18 @@ def main() -> None:
         if method not in skip:
             results += accuracy_rows(f"ChEMBL2321810 pIC50, {method} split", None,
                                      [f"split.method={method}", *args.overrides], seeds,
-                                     args.quick, trees, out)
+                                     args.quick, trees, out, args.dev)
     esol = _bench_data()
     if "esol" not in skip and esol is not None:
         results += accuracy_rows("ESOL log S, random 80/10/10", str(esol),
                                  ["split.method=random", "split.val=0.1", "split.test=0.1",
                                   f"data.target_column={ESOL_TARGET}", *args.overrides],
-                                 seeds, args.quick, trees, out)
+                                 seeds, args.quick, trees, out, args.dev)
     elif "esol" not in skip:
         print("ESOL skipped: ../shared/data/molecules is not here\n")
     if results:
-        print("| data and split | test molecules | target SD | random forest RMSE | "
+        scored = "validation" if args.dev else "test"
+        print(f"| data and split | {scored} molecules | target SD | random forest RMSE | "
               "3D CNN RMSE | CNN / forest | CNN time per run (s) |\n|---|---|---|---|---|---|---|")
         for name in dict.fromkeys(r["data"] for r in results):
             group = [r for r in results if r["data"] == name]

@@ -19,11 +19,12 @@ manifest = Manifest(
                  "protein": "", "pocket_centre": []},
         "features": {"n_conformers": 2, "conformer_seed": 0, "mmff": False, "charges": False,
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
-                     "sigma_scale": 0.5, "max_atoms": 80, "workers": 0, "align": "core"},
+                     "sigma_scale": 0.5, "max_atoms": 80, "workers": 0, "align": "core",
+                     "core_embed": False},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
                   "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16,
-                  "max_rotation": "auto"},
+                  "max_rotation": "auto", "ensemble": 1},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
         "train": {"epochs": 15, "batch_size": 32, "patience": 10},
     },
@@ -62,11 +63,21 @@ manifest = Manifest(
                           "the reference molecule, or keep the principal-axes pose, as all do "
                           "in data without a core) or 'principal-axes': each molecule in its "
                           "own principal axes",
+        "features.core_embed": "with a common core (features.align = 'core'): embed each "
+                               "molecule with its core atoms held at the reference positions "
+                               "(ETKDGv3 coordinate map, then UFF with the core restrained), "
+                               "so only the substituents differ; molecules without the core "
+                               "or whose constrained embedding fails are embedded freely "
+                               "(counted: core_embed_free)",
         "model.filters": "filters of each 3D convolution block (conv, batch norm, pool)",
         "model.norm": "'group' (GroupNormalization) or 'batch' (BatchNormalization) after "
                       "each convolution and the dense layer",
         "model.pooling": "'flatten' (all positions to the dense layer) or 'global' (mean and "
                          "max over the grid after the last block)",
+        "model.ensemble": "independently initialised networks trained side by side on the "
+                          "same grids and batches, each on its own loss; predictions are "
+                          "their mean (1: a single network; n costs about n times the "
+                          "training time of the convolutions)",
         "model.dense": "units of the dense layer",
         "model.dropout": "dropout before and after the dense layer",
         "model.learning_rate": "peak AdamW learning rate (cosine decay)",

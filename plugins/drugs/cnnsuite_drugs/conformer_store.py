@@ -26,21 +26,26 @@ from .features import FeatureSettings, MoleculeAtoms, molecule_atoms_many
 def store_path(settings: FeatureSettings) -> Path:
     """The SQLite file for `settings` (``$CNNSUITE_CACHE_DIR`` as the host uses it)."""
     root = os.environ.get("CNNSUITE_CACHE_DIR") or str(Path.home() / ".cache" / "cnnsuite")
-    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode()).hexdigest()
+    # settings left at an empty default (no core-constrained embedding) are not part of
+    # the key, so stores written before those settings existed stay valid
+    key = {k: v for k, v in asdict(settings).items() if not (k.startswith("core_") and not v)}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
     return Path(root) / "drugs-conformers" / f"{digest[:24]}.sqlite"
 
 
 def _encode(atoms: MoleculeAtoms) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, conformers=atoms.conformers, channels=atoms.channels,
-             sigmas=atoms.sigmas, embedded=np.array(atoms.embedded))
+             sigmas=atoms.sigmas, embedded=np.array(atoms.embedded),
+             embedding=np.array(atoms.embedding))
     return buffer.getvalue()
 
 
 def _decode(blob: bytes) -> MoleculeAtoms:
     with np.load(io.BytesIO(blob), allow_pickle=False) as data:
         return MoleculeAtoms(data["conformers"], data["channels"], data["sigmas"],
-                             bool(data["embedded"]))
+                             bool(data["embedded"]),
+                             str(data["embedding"]) if "embedding" in data.files else "free")
 
 
 def _key(item: str) -> str:

@@ -65,6 +65,11 @@ class FeatureSettings:
     sigma_scale: float = 0.5
     #: protein-ligand mode: poses keep their place, shifted so that this point is the origin
     pocket_centre: tuple[float, float, float] | None = None
+    #: core-constrained embedding (``features.core_embed``): the run's core SMARTS, its
+    #: reference positions and the posed reference molecule; empty: free embedding
+    core_smarts: str = ""
+    core_reference: tuple[tuple[float, float, float], ...] = ()
+    core_molblock: str = ""
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> FeatureSettings:
@@ -225,6 +230,94 @@ def embed_conformers(mol: Chem.Mol, n: int, seed: int, mmff: bool = False) -> np
         np.float32)
 
 
+def _core_coord_map(mol: Chem.Mol, settings: FeatureSettings
+                    ) -> tuple[dict[int, np.ndarray], str] | None:
+    """Heavy-atom index -> reference position for core-constrained embedding, and how.
+
+    The whole core when `mol` (heavy atoms only) has it ("core"); else its maximum
+    common substructure with the posed reference molecule when that has at least
+    `CORE_MIN_ATOMS` atoms ("partial"); else None.
+    """
+    query = _core_query(settings.core_smarts)
+    match = mol.GetSubstructMatch(query)
+    if match:
+        return ({atom: np.asarray(settings.core_reference[j], np.float64)
+                 for j, atom in enumerate(match)}, "core")
+    if not settings.core_molblock:
+        return None
+    from rdkit.Chem import rdFMCS
+
+    reference = _reference_molecule(settings.core_molblock)
+    result = rdFMCS.FindMCS([reference, mol], timeout=5, ringMatchesRingOnly=True,
+                            completeRingsOnly=True)
+    if result.numAtoms < CORE_MIN_ATOMS:
+        return None
+    common = Chem.MolFromSmarts(result.smartsString)
+    target, match = reference.GetSubstructMatch(common), mol.GetSubstructMatch(common)
+    if not target or not match:
+        return None
+    xyz = reference.GetConformer().GetPositions()
+    return {atom: xyz[t] for atom, t in zip(match, target, strict=True)}, "partial"
+
+
+def embed_on_core(mol: Chem.Mol, settings: FeatureSettings) -> tuple[np.ndarray, str]:
+    """Conformers whose core atoms sit on the reference positions: ``(n, n_heavy, 3)``, how.
+
+    RDKit's constrained embedding (as ``AllChem.ConstrainedEmbed`` does it): ETKDGv3
+    with the core atoms' distances fixed by a coordinate map, a rigid fit of the core
+    onto the reference (of the conformer or, for a molecule without stereocentres, its
+    mirror image, whichever fits better: distances do not tell them apart), then UFF
+    with every core atom tied to its reference position,
+    so that the core coincides and only the substituents differ between molecules.
+    Returns "core" or "partial" (see `_core_coord_map`), or "free" when there is no
+    core match or the constrained embedding fails: then the free ETKDGv3 conformers.
+    """
+    heavy = Chem.RemoveHs(mol)
+    mapping = _core_coord_map(heavy, settings)
+    if mapping is not None:
+        from rdkit.Geometry import Point3D
+
+        coord_map, how = mapping
+        atoms = sorted(coord_map)
+        target = np.stack([coord_map[a] for a in atoms])
+        with_h = Chem.AddHs(heavy)
+        params = AllChem.ETKDGv3()
+        params.randomSeed = settings.seed
+        params.numThreads = 1
+        params.SetCoordMap({a: Point3D(*map(float, xyz)) for a, xyz in coord_map.items()})
+        ids = list(AllChem.EmbedMultipleConfs(with_h, numConfs=settings.n_conformers,
+                                              params=params))
+        if ids and AllChem.UFFHasAllMoleculeParams(with_h):
+            n_heavy = heavy.GetNumAtoms()
+            out = []
+            # distances alone fix the core only up to its mirror image: an achiral
+            # molecule's mirrored conformer is as valid, so the better fit is kept
+            mirrors = (1.0,) if Chem.FindMolChiralCenters(
+                heavy, includeUnassigned=True, useLegacyImplementation=False) else (1.0, -1.0)
+            for cid in ids:
+                conformer = with_h.GetConformer(cid)
+                fits = []
+                for sign in mirrors:
+                    xyz = conformer.GetPositions() * np.array([sign, 1.0, 1.0])
+                    rotation, shift = kabsch(xyz[atoms], target)
+                    moved = xyz @ rotation.T + shift
+                    fits.append((float(np.sum(np.square(moved[atoms] - target))), sign, moved))
+                _, _, moved = min(fits, key=lambda fit: fit[0])
+                for i, position in enumerate(moved):
+                    conformer.SetAtomPosition(i, position.tolist())
+                field = AllChem.UFFGetMoleculeForceField(with_h, confId=cid)
+                for atom, position in zip(atoms, target, strict=True):
+                    point = field.AddExtraPoint(*map(float, position), fixed=True) - 1
+                    field.AddDistanceConstraint(point, atom, 0.0, 0.0, 100.0)
+                field.Initialize()
+                for _ in range(5):
+                    if not field.Minimize(maxIts=200):
+                        break
+                out.append(with_h.GetConformer(cid).GetPositions()[:n_heavy])
+            return np.stack(out).astype(np.float32), how
+    return embed_conformers(mol, settings.n_conformers, settings.seed, settings.mmff), "free"
+
+
 def centre_and_orient(coords: np.ndarray) -> np.ndarray:
     """Move the centroid to the origin and turn the principal axes onto x, y, z.
 
@@ -249,6 +342,8 @@ class MoleculeAtoms:
     channels: np.ndarray  # (n_heavy, n_channels)
     sigmas: np.ndarray  # (n_heavy,)
     embedded: bool  # False when the file's own 3D coordinates were used
+    #: core-constrained embedding: "core", "partial" or "free" (not constrained)
+    embedding: str = "free"
 
 
 def molecule_atoms(text: str, settings: FeatureSettings) -> MoleculeAtoms:
@@ -265,19 +360,26 @@ def molecule_atoms(text: str, settings: FeatureSettings) -> MoleculeAtoms:
         if not np.any(np.abs(positions) > 1e-4):
             raise MoleculeError("SDF record has no coordinates (all zero)")
     mol = heavy_first(standardize(mol))
+    embedding = "free"
     if from_file:
         heavy = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() > 1]
         conformers = mol.GetConformer().GetPositions()[heavy][None].astype(np.float32)
+    elif settings.core_smarts:
+        conformers, embedding = embed_on_core(mol, settings)
     else:
         conformers = embed_conformers(mol, settings.n_conformers, settings.seed, settings.mmff)
     mol_h = Chem.RemoveHs(mol)
     return MoleculeAtoms(
-        conformers=np.stack([centre_and_orient(c) for c in conformers]
-                            if settings.pocket_centre is None else
-                            conformers - np.asarray(settings.pocket_centre, np.float32)),
+        # core-constrained conformers are in the reference frame already (and the
+        # principal-axes turn may mirror a conformer, which no rigid fit undoes)
+        conformers=(conformers if embedding != "free" else
+                    np.stack([centre_and_orient(c) for c in conformers])
+                    if settings.pocket_centre is None else
+                    conformers - np.asarray(settings.pocket_centre, np.float32)),
         channels=atom_channels(mol_h, settings.charges),
         sigmas=atom_sigmas(mol_h, settings.sigma_scale),
         embedded=not from_file,
+        embedding=embedding,
     )
 
 

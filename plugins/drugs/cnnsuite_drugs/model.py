@@ -199,6 +199,51 @@ class VoxelGrid(keras.layers.Layer):
         return {**super().get_config(), "box": self.box, "resolution": self.resolution}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MemberLoss(keras.losses.Loss):
+    """Each ensemble member's own loss, averaged over the members: ``(B, n)`` outputs.
+
+    The target (one per row) is compared with every member's output, so the members
+    learn independently (the loss of their mean would train them as one network).
+    """
+
+    def __init__(self, kind: str = "mse", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if kind not in ("mse", "bce"):
+            raise ValueError(f"MemberLoss kind must be 'mse' or 'bce', not {kind!r}")
+        self.kind = kind
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        target = ops.broadcast_to(ops.reshape(ops.cast(y_true, y_pred.dtype), (-1, 1)),
+                                  ops.shape(y_pred))
+        if self.kind == "mse":
+            return ops.mean(ops.square(y_pred - target), axis=-1)
+        return ops.mean(ops.binary_crossentropy(target, y_pred), axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "kind": self.kind}
+
+
+def _member_mean(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    return ops.reshape(y_true, (-1, 1)), ops.mean(y_pred, axis=-1, keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MemberMeanRMSE(keras.metrics.RootMeanSquaredError):
+    """RMSE of the ensemble's prediction (the members' mean)."""
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        return super().update_state(*_member_mean(y_true, y_pred), sample_weight)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MemberMeanAUC(keras.metrics.AUC):
+    """ROC-AUC of the ensemble's prediction (the members' mean probability)."""
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        return super().update_state(*_member_mean(y_true, y_pred), sample_weight)
+
+
 def _normalization(kind: str, name: str, width: int) -> keras.layers.Layer:
     # Group normalisation behaves the same in training and at prediction. Batch
     # normalisation's running statistics lag behind the weights with few steps per
@@ -210,8 +255,19 @@ def _normalization(kind: str, name: str, width: int) -> keras.layers.Layer:
     raise ValueError(f"model.norm must be 'batch' or 'group', not {kind!r}")
 
 
-def grid_cnn(grid: Any, task: str, model_cfg: dict[str, Any]) -> Any:
-    """The convolutional network from a grid ``(B, G, G, G, C)`` to one output per grid."""
+def ensemble_size(model_cfg: dict[str, Any]) -> int:
+    """``model.ensemble``: independently initialised networks on the same grids (1: one)."""
+    value = model_cfg.get("ensemble", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"model.ensemble must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def grid_cnn(grid: Any, task: str, model_cfg: dict[str, Any], prefix: str = "") -> Any:
+    """The convolutional network from a grid ``(B, G, G, G, C)`` to one output per grid.
+
+    `prefix` names the layers of one member of an ensemble (``model.ensemble``).
+    """
     norm = str(model_cfg["norm"])
     pooling = str(model_cfg.get("pooling", "flatten"))
     if pooling not in ("flatten", "global"):
@@ -220,27 +276,41 @@ def grid_cnn(grid: Any, task: str, model_cfg: dict[str, Any]) -> Any:
     blocks = list(model_cfg["filters"])
     for i, filters in enumerate(blocks):
         x = keras.layers.Conv3D(int(filters), 3, padding="same", use_bias=False,
-                                name=f"block{i + 1}_conv")(x)
-        x = _normalization(norm, f"block{i + 1}_norm", int(filters))(x)
-        x = keras.layers.Activation("relu", name=f"block{i + 1}_relu")(x)
+                                name=f"{prefix}block{i + 1}_conv")(x)
+        x = _normalization(norm, f"{prefix}block{i + 1}_norm", int(filters))(x)
+        x = keras.layers.Activation("relu", name=f"{prefix}block{i + 1}_relu")(x)
         last = i == len(blocks) - 1
         if x.shape[1] >= 2 and not (last and pooling == "global"):
-            x = keras.layers.MaxPooling3D(2, name=f"block{i + 1}_pool")(x)
+            x = keras.layers.MaxPooling3D(2, name=f"{prefix}block{i + 1}_pool")(x)
     if pooling == "global":
         # mean and max over the grid: a bag of local 3D environments, like a fingerprint
-        x = keras.layers.Concatenate(name="global_pool")([
-            keras.layers.GlobalAveragePooling3D(name="global_mean")(x),
-            keras.layers.GlobalMaxPooling3D(name="global_max")(x)])
+        x = keras.layers.Concatenate(name=f"{prefix}global_pool")([
+            keras.layers.GlobalAveragePooling3D(name=f"{prefix}global_mean")(x),
+            keras.layers.GlobalMaxPooling3D(name=f"{prefix}global_max")(x)])
     else:
-        x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_features")(x)
-    x = keras.layers.Dense(int(model_cfg["dense"]), use_bias=False, name="dense")(x)
-    x = _normalization(norm, "dense_norm", int(model_cfg["dense"]))(x)
-    x = keras.layers.Activation("relu", name="dense_relu")(x)
-    x = keras.layers.Dropout(float(model_cfg["dropout"]), name="dropout_dense")(x)
+        x = keras.layers.Flatten(name=f"{prefix}flatten")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name=f"{prefix}dropout_features")(x)
+    x = keras.layers.Dense(int(model_cfg["dense"]), use_bias=False, name=f"{prefix}dense")(x)
+    x = _normalization(norm, f"{prefix}dense_norm", int(model_cfg["dense"]))(x)
+    x = keras.layers.Activation("relu", name=f"{prefix}dense_relu")(x)
+    x = keras.layers.Dropout(float(model_cfg["dropout"]), name=f"{prefix}dropout_dense")(x)
     if task == "classification":
-        return keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
-    return keras.layers.Dense(1, name="value")(x)
+        return keras.layers.Dense(1, activation="sigmoid", name=f"{prefix}probability")(x)
+    return keras.layers.Dense(1, name=f"{prefix}value")(x)
+
+
+def ensemble_cnn(grid: Any, task: str, model_cfg: dict[str, Any]) -> Any:
+    """`grid_cnn`, or with ``model.ensemble`` = n > 1 n of them side by side: ``(B, n)``.
+
+    Each member has its own initial weights and dropout and is trained on its own loss
+    (the loss broadcasts the target over the members), so they are an ensemble of
+    independently trained networks sharing the batches; predictions average them.
+    """
+    n = ensemble_size(model_cfg)
+    if n == 1:
+        return grid_cnn(grid, task, model_cfg)
+    return keras.layers.Concatenate(name="members")(
+        [grid_cnn(grid, task, model_cfg, prefix=f"m{i + 1}_") for i in range(n)])
 
 
 def grid_model(model: keras.Model, task: str, model_cfg: dict[str, Any]) -> keras.Model:
@@ -251,9 +321,14 @@ def grid_model(model: keras.Model, task: str, model_cfg: dict[str, Any]) -> kera
     """
     grid_shape = tuple(model.get_layer("voxel_grid").output.shape[1:])
     grid = keras.Input(grid_shape, name="grid")
-    head = keras.Model(grid, grid_cnn(grid, task, model_cfg), name="grid_cnn")
+    out = ensemble_cnn(grid, task, model_cfg)
+    if ensemble_size(model_cfg) > 1:
+        out = keras.layers.Dense(1, use_bias=False, trainable=False, name="member_mean",
+                                 kernel_initializer=keras.initializers.Constant(
+                                     1.0 / ensemble_size(model_cfg)))(out)
+    head = keras.Model(grid, out, name="grid_cnn")
     for layer in head.layers:
-        if layer.weights:
+        if layer.weights and layer.name != "member_mean":
             layer.set_weights(model.get_layer(layer.name).get_weights())
     return head
 
@@ -286,10 +361,14 @@ def build_cnn(max_atoms: int, n_channels: int, task: str, model_cfg: dict[str, A
                                                                               channels_in)
     x = VoxelGrid(float(features_cfg["box"]), float(features_cfg["resolution"]),
                   name="voxel_grid")(atoms, channels)
-    x = grid_cnn(x, task, model_cfg)
-    if task == "classification":
-        loss: Any = keras.losses.BinaryCrossentropy()
-        metrics: list[Any] = [keras.metrics.AUC(name="auc")]
+    x = ensemble_cnn(x, task, model_cfg)
+    if ensemble_size(model_cfg) > 1:
+        loss: Any = MemberLoss("bce" if task == "classification" else "mse")
+        metrics: list[Any] = [MemberMeanAUC(name="auc") if task == "classification"
+                              else MemberMeanRMSE(name="rmse")]
+    elif task == "classification":
+        loss = keras.losses.BinaryCrossentropy()
+        metrics = [keras.metrics.AUC(name="auc")]
     else:
         loss = keras.losses.MeanSquaredError()
         metrics = [keras.metrics.RootMeanSquaredError(name="rmse")]

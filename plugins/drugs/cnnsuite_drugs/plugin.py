@@ -45,7 +45,7 @@ from .features import (
     standard_smiles,
     voxel_grid,
 )
-from .model import build_cnn, with_rotations
+from .model import build_cnn, ensemble_size, with_rotations
 
 #: Random and test rotations (degrees) of molecules aligned onto a core when
 #: model.max_rotation is "auto"; molecules posed by their principal axes turn freely.
@@ -58,6 +58,14 @@ def _align_method(config: Config) -> str:
         raise BadInputError(f"features.align must be one of {', '.join(ALIGN_METHODS)}, "
                             f"not {method!r}")
     return method
+
+
+def core_embed(config: Config) -> bool:
+    """``features.core_embed``: embed conformers with the core held at the reference."""
+    value = config["features"].get("core_embed", False)
+    if not isinstance(value, bool):
+        raise BadInputError(f"features.core_embed must be true or false, not {value!r}")
+    return value
 
 
 def max_rotation(config: Config, state: State) -> float:
@@ -111,7 +119,13 @@ class DrugsPlugin(Plugin):
             state["channels"] += protein_channel_names()
             state["input_atoms"] += state["protein"]["n_atoms"]
         state["core"], state["core_note"] = self._core_state(train, config)
-        max_rotation(config, state)  # a bad value stops the run before featurisation
+        # bad values stop the run before featurisation
+        max_rotation(config, state)
+        core_embed(config)
+        try:
+            ensemble_size(config["model"])
+        except ValueError as exc:
+            raise BadInputError(str(exc)) from None
         if train.task == "regression" and train.targets is not None:
             state["y_mean"] = float(np.mean(train.targets))
             state["y_std"] = float(np.std(train.targets)) or 1.0
@@ -150,12 +164,19 @@ class DrugsPlugin(Plugin):
     def feature_config(self, config: Config) -> dict[str, Any] | None:
         settings = FeatureSettings.from_config(config["features"])
         return {**asdict(settings), "max_atoms": int(config["features"]["max_atoms"]),
-                "align": _align_method(config)}
+                "align": _align_method(config), "core_embed": core_embed(config)}
 
     def featurize(self, examples: Examples, state: State, config: Config) -> Features:
         settings = FeatureSettings.from_config(config["features"])
         if "protein" in state:
             settings = replace(settings, pocket_centre=tuple(state["protein"]["centre"]))
+        constrained = bool(state.get("core")) and core_embed(config)
+        if constrained:
+            settings = replace(
+                settings, core_smarts=state["core"]["smarts"],
+                core_reference=tuple(tuple(float(v) for v in xyz)
+                                     for xyz in state["core"]["reference"]),
+                core_molblock=state["core"].get("molblock", ""))
         results = cached_molecule_atoms(list(examples.items), settings,
                                         int(config["features"]["workers"]))
         max_atoms = int(state["max_atoms"])
@@ -189,8 +210,10 @@ class DrugsPlugin(Plugin):
             if state["task"] == "regression":
                 targets = (targets - state["y_mean"]) / state["y_std"]
             y = targets.astype(np.float32)
+        embedding = [m.embedding for m in molecules] if constrained else []
         return Features(x={"atoms": atoms, "channels": channels}, y=y, rejected=rejected,
-                        meta={"owner": owner.tolist(), "kept": kept, "alignment": alignment})
+                        meta={"owner": owner.tolist(), "kept": kept, "alignment": alignment,
+                              "embedding": embedding})
 
     def _align(self, molecules: list[MoleculeAtoms], items: list[str], state: State
                ) -> list[str]:
@@ -242,7 +265,9 @@ class DrugsPlugin(Plugin):
         k = int(config["model"].get("predict_rotations", config["model"]["test_rotations"]))
         if k != model.get_layer("rotation_average").k:
             model = with_rotations(model, k)
-        return np.asarray(model.predict(features.x, batch_size=32, verbose=0))
+        # an ensemble (model.ensemble) gives one column per member: their mean
+        out = np.asarray(model.predict(features.x, batch_size=32, verbose=0))
+        return out.mean(axis=-1, keepdims=True) if out.ndim == 2 else out
 
     def predictions(self, y_pred: Any, features: Features, state: State) -> np.ndarray:
         """One prediction per featurised molecule: conformer rows averaged, units restored."""
@@ -266,6 +291,10 @@ class DrugsPlugin(Plugin):
             alignment = list(features.meta.get("alignment", []))
             result.values["core_partial"] = alignment.count("partial")
             result.values["core_fallback"] = alignment.count("none")
+        if features.meta.get("embedding"):
+            # features.core_embed: test molecules embedded without the core constraint
+            # (no common substructure with the core, or the constrained embedding failed)
+            result.values["core_embed_free"] = list(features.meta["embedding"]).count("free")
         return result
 
     def plots(self, out_dir: Path, y_pred: Any, features: Features, examples: Examples,

@@ -154,7 +154,8 @@ def test_small_rotations_stay_within_the_angle():
     assert np.degrees(np.arccos(np.clip(cosine, -1, 1))).max() <= 10.0 + 1e-2
 
 
-@pytest.mark.parametrize("override", ["features.align=cofactor", "model.max_rotation=270"])
+@pytest.mark.parametrize("override", ["features.align=cofactor", "model.max_rotation=270",
+                                      "features.core_embed=maybe"])
 def test_bad_alignment_settings_exit_2(tmp_path, capsys, override):
     path = tmp_path / "series.csv"
     path.write_text("smiles,y\n" + "".join(f"{s},{i}\n" for i, s in enumerate(SERIES)))
@@ -162,3 +163,68 @@ def test_bad_alignment_settings_exit_2(tmp_path, capsys, override):
                  "--set", override])
     assert code == 2
     assert override.split("=")[0] in capsys.readouterr().err
+
+
+#: a flexible core (a benzyl phenyl ether with an amide): a rigid fit cannot match it
+FLEXIBLE = [f"{r1}c1ccc(OCc2ccc(C(=O)NC{r2})cc2)cc1" for r1 in ("C", "Cl", "OC", "F")
+            for r2 in ("C", "CO", "C(C)C")]
+
+
+def _constrained(items: list[str], core) -> FeatureSettings:
+    return FeatureSettings(n_conformers=2, seed=5, core_smarts=core.smarts,
+                           core_reference=tuple(map(tuple, core.reference.tolist())),
+                           core_molblock=core.molblock)
+
+
+def test_core_constrained_embedding_puts_the_core_on_the_reference():
+    core, note = find_core(FLEXIBLE)
+    assert core is not None, note
+    settings = _constrained(FLEXIBLE, core)
+    free_fit, constrained_fit = [], []
+    for item in FLEXIBLE[::4]:
+        mol = standard_heavy_molecule(item)
+        free = molecule_atoms(item, FeatureSettings(n_conformers=2, seed=5))
+        result = align_to_core(free.conformers, mol, core)
+        assert result is not None
+        free_fit.append(result[1])
+        atoms = molecule_atoms(item, settings)
+        assert atoms.embedding == "core" and atoms.conformers.shape == free.conformers.shape
+        result = align_to_core(atoms.conformers, mol, core)
+        assert result is not None
+        constrained_fit.append(result[1])
+        # bonds stay chemical: every heavy-atom bond 1.1-1.9 Å after the restrained fit
+        bonds = np.array([[b.GetBeginAtomIdx(), b.GetEndAtomIdx()] for b in mol.GetBonds()])
+        lengths = np.linalg.norm(atoms.conformers[:, bonds[:, 0]]
+                                 - atoms.conformers[:, bonds[:, 1]], axis=-1)
+        assert 1.1 < lengths.min() and lengths.max() < 1.9
+    assert max(constrained_fit) < 0.15
+    assert np.median(free_fit) > 2 * max(constrained_fit)
+    # a molecule with part of the core is constrained by that part, one without by nothing
+    assert molecule_atoms("Cc1ccc(OCc2ccccc2)cc1", settings).embedding == "partial"
+    unconstrained = molecule_atoms(NO_CORE, settings)
+    assert unconstrained.embedding == "free" and len(unconstrained.conformers) == 2
+
+
+def test_core_embed_is_counted_in_the_metrics():
+    manifest = get_manifest("drugs")
+    plugin = load_plugin(manifest)
+    config = resolve_config(manifest, quick=True, overrides=["features.core_embed=true"])
+    train = Examples(items=np.array(SERIES, dtype=object), targets=np.arange(len(SERIES),
+                     dtype=np.float32), ids=[f"m{i}" for i in range(len(SERIES))],
+                     task="regression")
+    state = plugin.fit_state(train, config)
+    test = Examples(items=np.array([SERIES[0], NO_CORE], dtype=object),
+                    targets=np.array([1.0, 2.0], np.float32), ids=["series", "no-core"],
+                    task="regression")
+    features = plugin.featurize(test, state, config)
+    assert features.meta["embedding"] == ["core", "free"]
+    values = plugin.evaluate(np.zeros(len(features), np.float32), features, test, state,
+                             config).values
+    assert values["core_embed_free"] == 1
+    assert plugin.feature_config(config) != plugin.feature_config(
+        resolve_config(manifest, quick=True))
+    config["features"]["core_embed"] = "yes"
+    from cnnsuite import BadInputError
+
+    with pytest.raises(BadInputError, match="features.core_embed"):
+        plugin.fit_state(train, config)

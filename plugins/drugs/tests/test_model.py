@@ -34,3 +34,33 @@ def test_fixed_rotations_are_proper_and_start_with_the_identity():
                                mats.shape), atol=1e-5)
     np.testing.assert_allclose(np.linalg.det(mats), 1.0, atol=1e-5)
     np.testing.assert_allclose(fixed_rotations(4), mats[:4], atol=1e-6)
+
+
+def test_an_ensemble_trains_members_on_their_own_losses_and_averages_them():
+    import keras
+
+    from cnnsuite_drugs.model import grid_model
+
+    cfg = {**CONFIG, "ensemble": 3}
+    x = _molecules()
+    y = np.array([0.5, -1.0, 2.0], np.float32)
+    model = build_cnn(5, 3, "regression", cfg, {"box": 8.0, "resolution": 1.0}, 1, 1)
+    members = model.predict(x, verbose=0)
+    assert members.shape == (3, 3)
+    assert np.std(members, axis=1).min() > 1e-4  # independently initialised
+    # the loss is the members' own mean squared errors, averaged: not the ensemble's
+    loss, rmse = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(loss, np.mean(np.square(members - y[:, None])), rtol=1e-4)
+    ensemble_mse = np.mean(np.square(members.mean(axis=1) - y))
+    assert loss > ensemble_mse + 1e-6
+    np.testing.assert_allclose(rmse, np.sqrt(ensemble_mse), rtol=1e-4)  # of the mean
+    # the network after the grid (explanations) predicts the members' mean
+    grids = model.get_layer("voxel_grid")(*model.get_layer("rotation_ensemble")(
+        keras.ops.convert_to_tensor(x["atoms"]), keras.ops.convert_to_tensor(x["channels"])))
+    head = grid_model(model, "regression", cfg)
+    per_rotation = np.asarray(head.predict(np.asarray(grids), verbose=0)).reshape(3, 2)
+    np.testing.assert_allclose(per_rotation.mean(axis=1), members.mean(axis=1), rtol=1e-4,
+                               atol=1e-5)
+    classifier = build_cnn(5, 3, "classification", cfg, {"box": 8.0, "resolution": 1.0}, 1, 1)
+    classifier.fit(x, np.array([0.0, 1.0, 1.0], np.float32), epochs=1, verbose=0)
+    assert classifier.predict(x, verbose=0).shape == (3, 3)
