@@ -28,6 +28,7 @@ import json
 import os
 import statistics
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ PUBLISHED = [  # (model, intent accuracy %, slot F1)
 # 15 epochs along the cosine decay; patience 15 never stops early, it keeps the epoch of
 # lowest dev loss (chosen on the dev set, seed 1: docs/plugins/text-parsing.md)
 ATIS_SETTINGS = ("train.epochs=15", "train.patience=15", "train.batch_size=32")
+# the parse.* settings each test row records from its run's config.toml
+RECORDED = ("intent_head", "token_intent", "ensemble", "intent_balance", "crf", "lr_decay")
 
 
 def atis_folder(given: str | None) -> Path:
@@ -150,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         result = run("text", data=str(folder), out=Path(args.out), seed=seed,
                      overrides=("task=parse", *ATIS_SETTINGS, *args.sets))
         m = result.metrics
+        # what the run was trained with, from its own record (not from the defaults)
+        parse_cfg = tomllib.loads((result.run_dir / "config.toml").read_text())["parse"]
         row = {"seed": seed, "run_dir": str(result.run_dir),
+               "parse": {k: parse_cfg.get(k) for k in RECORDED},
                "intent_accuracy": 100 * m["intent_accuracy"], "slot_f1": m["slot_f1"],
                "slot_f1_greedy": m["slot_f1_greedy"],
                "frame_accuracy": 100 * m["frame_accuracy"],
@@ -166,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return f"{statistics.mean(values):.2f} ± {spread:.2f}"
 
     print(f"\nATIS test (893 utterances), {len(rows)} seeds ({', '.join(map(str, args.seeds))}),"
-          " mean ± standard deviation")
+          " mean ± standard deviation; trained with parse."
+          + ", ".join(f"{k}={v}" for k, v in rows[0]["parse"].items()))
     print("| model | intent acc. % | slot F1 (conlleval) | frame acc. % |")
     print("|---|---|---|---|")
     print("| **this: dilated CNN (ensemble), joint, IOB-constrained Viterbi** | "
