@@ -24,7 +24,7 @@ manifest = Manifest(
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
                   "static": False, "wide": True, "word_dropout": 0.0,
-                  "ema": 0.0, "output_init": "glorot"},
+                  "ema": 0.0, "output_init": "glorot", "unknown": "random"},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -96,6 +96,9 @@ manifest = Manifest(
                      "Kim); use with a fixed epoch count (train.patience=0 or split.val=0)",
         "model.output_init": "initial softmax weights: 'glorot' (Keras' default) or 'zeros' "
                              "(Kim's code starts its logistic regression layer at zero)",
+        "model.unknown": "starting vector of [UNK] (words never seen in training): 'random' "
+                         "(like every word, as Kim's unseen words) or 'zeros' (adds nothing "
+                         "to a window)",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

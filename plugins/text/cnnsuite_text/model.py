@@ -101,6 +101,16 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     if embeddings is not None:
         # assigned, not a Constant initializer, so the matrix stays out of the config
         embed.embeddings.assign(embeddings.astype("float32"))
+    unknown = str(cfg.get("unknown", "random"))
+    if unknown not in ("random", "zeros"):
+        raise ValueError(f"model.unknown={unknown!r}: choose 'random' or 'zeros'")
+    if unknown == "zeros" and vocab_size > 1:
+        # id 1 ([UNK], a word never seen in training) starts as the zero vector: it adds
+        # nothing to a window, where a random vector would act as a random word (it is
+        # trained only where training sentences hold [UNK]: word_min_count > 1, word dropout)
+        embed.embeddings.assign(ops.where(
+            ops.expand_dims(ops.arange(vocab_size) == 1, -1),
+            ops.zeros_like(embed.embeddings), embed.embeddings))
     x = SentenceConvolutions(cfg["widths"], int(cfg["filters"]), wide=bool(cfg.get("wide")),
                              name="convolutions")(x)
     x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)

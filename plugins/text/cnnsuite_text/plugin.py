@@ -193,6 +193,9 @@ class TextPlugin(Plugin):
             if str(config["model"].get("output_init", "glorot")) not in ("glorot", "zeros"):
                 raise UsageError(f"model.output_init={config['model']['output_init']!r}: "
                                  "choose 'glorot' or 'zeros' (Kim's)")
+            if str(config["model"].get("unknown", "random")) not in ("random", "zeros"):
+                raise UsageError(f"model.unknown={config['model']['unknown']!r}: "
+                                 "choose 'random' or 'zeros'")
             self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
                                         config["model"], matrix)
         return self._model

@@ -125,3 +125,17 @@ def test_kims_zero_output_init_starts_even_and_learns() -> None:
     assert np.abs(np.asarray(model.get_layer("probabilities").kernel)).max() > 0
     with pytest.raises(ValueError, match="output_init"):
         build_kim_cnn(40, 3, {**CFG, "output_init": "ones"})
+
+
+@pytest.mark.parametrize("unknown", ["random", "zeros"])
+def test_unknown_word_vector_starts_random_or_zero(unknown: str) -> None:
+    """model.unknown: with 'zeros' the [UNK] vector (id 1) is the zero vector, so a
+    sentence scores as if the unknown word's windows saw nothing there; other words stay
+    random."""
+    keras.utils.set_random_seed(0)
+    model = build_kim_cnn(40, 2, {**CFG, "unknown": unknown})
+    table = np.asarray(model.get_layer("embedding").embeddings)
+    assert (np.abs(table[1]).max() == 0) == (unknown == "zeros")
+    assert np.abs(table[2:]).min(axis=1).max() > 0
+    with pytest.raises(ValueError, match="model.unknown"):
+        build_kim_cnn(40, 2, {**CFG, "unknown": "mean"})
