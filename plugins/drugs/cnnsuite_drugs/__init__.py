@@ -20,7 +20,7 @@ manifest = Manifest(
         "features": {"n_conformers": 2, "conformer_seed": 0, "mmff": False, "charges": False,
                      "use_file_coordinates": True, "box": 24.0, "resolution": 1.0,
                      "sigma_scale": 0.5, "max_atoms": 80, "workers": 0, "align": "core",
-                     "core_embed": False},
+                     "core_embed": True},
         "model": {"filters": [16, 32, 64], "dense": 64, "dropout": 0.2,
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
                   "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16,

@@ -155,7 +155,7 @@ def test_small_rotations_stay_within_the_angle():
 
 
 @pytest.mark.parametrize("override", ["features.align=cofactor", "model.max_rotation=270",
-                                      "features.core_embed=maybe"])
+                                      "features.core_embed=maybe", "model.ensemble=0"])
 def test_bad_alignment_settings_exit_2(tmp_path, capsys, override):
     path = tmp_path / "series.csv"
     path.write_text("smiles,y\n" + "".join(f"{s},{i}\n" for i, s in enumerate(SERIES)))
@@ -221,8 +221,9 @@ def test_core_embed_is_counted_in_the_metrics():
     values = plugin.evaluate(np.zeros(len(features), np.float32), features, test, state,
                              config).values
     assert values["core_embed_free"] == 1
-    assert plugin.feature_config(config) != plugin.feature_config(
-        resolve_config(manifest, quick=True))
+    free = resolve_config(manifest, quick=True, overrides=["features.core_embed=false"])
+    assert plugin.feature_config(config) != plugin.feature_config(free)
+    assert plugin.featurize(test, state, free).meta["embedding"] == []
     config["features"]["core_embed"] = "yes"
     from cnnsuite import BadInputError
 
