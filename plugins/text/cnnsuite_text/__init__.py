@@ -24,7 +24,8 @@ manifest = Manifest(
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
                   "static": False, "wide": True, "word_dropout": 0.0,
-                  "ema": 0.0, "output_init": "glorot", "unknown": "random"},
+                  "ema": 0.0, "output_init": "glorot", "unknown": "random",
+                  "crop": 0.0, "crop_min": 0.5},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -99,6 +100,9 @@ manifest = Manifest(
         "model.unknown": "starting vector of [UNK] (words never seen in training): 'random' "
                          "(like every word, as Kim's unseen words) or 'zeros' (adds nothing "
                          "to a window)",
+        "model.crop": "share of the training sentences replaced, each epoch, by a random "
+                      "run of their words with the sentence's label (0: off, as Kim)",
+        "model.crop_min": "shortest run model.crop keeps, as a share of the sentence",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

@@ -214,6 +214,15 @@ class TextPlugin(Plugin):
             if training and not _retrieval(config) else 0.0
         if not 0.0 <= unk_rate < 1.0:
             raise UsageError(f"model.word_dropout={unk_rate}: give a share in [0, 1)")
+        # span cropping (classification, training only): a share of the sentences is
+        # replaced by a random run of its words, at least crop_min of them, with the
+        # sentence's label (a stand-in for labelled phrases)
+        crop = float(config["model"].get("crop", 0.0)) \
+            if training and not _retrieval(config) else 0.0
+        crop_min = float(config["model"].get("crop_min", 0.5))
+        if not 0.0 <= crop <= 1.0 or not 0.0 < crop_min <= 1.0:
+            raise UsageError(f"model.crop={crop}, model.crop_min={crop_min}: give a share "
+                             "in [0, 1] and a share in (0, 1]")
 
         def cut(ids: Any) -> Any:
             longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1))
@@ -221,6 +230,8 @@ class TextPlugin(Plugin):
             if unk_rate:
                 drop = (ids > 1) & (tf.random.uniform(tf.shape(ids)) < unk_rate)
                 ids = tf.where(drop, tf.ones_like(ids), ids)
+            if crop:
+                ids = crop_spans(ids, crop, crop_min)
             return ids
 
         def trim(x: Any, y: Any) -> tuple[Any, Any]:
@@ -375,3 +386,27 @@ class TextPlugin(Plugin):
                          "attribution": [round(float(s), 6) for s in scores],
                          "top": explain.top_tokens(tokens, scores)})
         return rows
+
+
+def crop_spans(ids: Any, rate: float, min_share: float) -> Any:
+    """Each row (token ids, 0-padded at the end) is, with probability `rate`, replaced by a
+    uniformly placed run of its tokens whose length is uniform between
+    ceil(min_share x length) and the length, moved to the start and 0-padded."""
+    import tensorflow as tf
+
+    n, width = tf.shape(ids)[0], tf.shape(ids)[1]
+    length = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
+    shortest = tf.maximum(1, tf.cast(tf.math.ceil(min_share * tf.cast(length, tf.float32)),
+                                     tf.int32))
+    span = shortest + tf.cast(tf.floor(tf.random.uniform([n]) * tf.cast(
+        length - shortest + 1, tf.float32)), tf.int32)
+    span = tf.minimum(span, length)
+    start = tf.cast(tf.floor(tf.random.uniform([n]) * tf.cast(length - span + 1, tf.float32)),
+                    tf.int32)
+    start = tf.minimum(start, length - span)
+    keep = tf.random.uniform([n]) >= rate
+    span = tf.where(keep, length, span)
+    start = tf.where(keep, tf.zeros_like(start), start)
+    pos = tf.range(width)[None, :]
+    taken = tf.gather(ids, tf.minimum(start[:, None] + pos, width - 1), batch_dims=1)
+    return tf.where(pos < span[:, None], taken, tf.zeros_like(taken))

@@ -112,6 +112,29 @@ def test_word_dropout_turns_known_words_into_unk_in_training_only() -> None:
         plugin.batch_transform(config, training=True)
 
 
+def test_crop_keeps_a_run_of_the_words_in_training_only() -> None:
+    """model.crop: about that share of the training sentences become a contiguous run of
+    their words, at least crop_min of them, moved to the start; never at evaluation."""
+    plugin = _plugin()
+    config = resolve_config(get_manifest("text"), overrides=["model.crop=0.5"], seed=0)
+    sentence = [11, 12, 13, 14, 15, 16, 17, 18]
+    ids = np.array([sentence + [0, 0]] * 400, dtype="int32")
+    x = np.asarray(plugin.batch_transform(config, training=True)(ids, None)[0])
+    lengths = (x > 0).sum(axis=1)
+    cropped = lengths < 8
+    assert 0.35 < cropped.mean() < 0.5  # half chosen; a chosen run may be the whole
+    assert lengths.min() >= 4  # ceil(0.5 x 8)
+    for row, n in zip(x, lengths, strict=True):
+        first = sentence.index(int(row[0]))
+        assert list(row[:n]) == sentence[first:first + n] and not row[n:].any()
+    assert len({int(r[0]) for r in x[cropped]}) > 1  # the runs start at several places
+    x = np.asarray(plugin.batch_transform(config, training=False)(ids, None)[0])
+    assert np.array_equal(x, ids[:, :8])
+    config["model"]["crop_min"] = 0.0
+    with pytest.raises(UsageError, match="crop"):
+        plugin.batch_transform(config, training=True)
+
+
 def test_prediction_inputs_from_arguments_files_and_stdin(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
