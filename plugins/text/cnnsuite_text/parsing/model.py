@@ -250,7 +250,7 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
 # the values used when a configuration has no such key (chosen on the ATIS dev set)
 DEFAULT_ENSEMBLE = 2
 DEFAULT_LR_DECAY = "cosine"
-DEFAULT_INTENT_HEAD = "multilabel"
+DEFAULT_INTENT_HEAD = "softmax"  # runs recorded before the key existed were softmax runs
 DEFAULT_INTENT_BALANCE = 0.0
 DEFAULT_TOKEN_INTENT = 0.0
 
