@@ -314,7 +314,7 @@ def test_bad_ensemble_settings_exit_2(tmp_path: Path) -> None:
     from cnnsuite._cli import main
 
     for setting in ("parse.lr_decay=linear", "parse.ensemble=0", "parse.intent_head=bogus",
-                    "parse.intent_balance=-1"):
+                    "parse.intent_balance=-1", "parse.token_intent=-1"):
         assert main(["run", "text", "--quick", "--set", "task=parse", "--set", setting,
                      "--set", "data.n=200", "--set", "data.limit=200",
                      "--out", str(tmp_path / "runs")]) == 2, setting
