@@ -36,7 +36,7 @@ manifest = Manifest(
                   "slot_weight": 1.0, "unk_rate": 0.1, "crf": False, "decode": "viterbi",
                   "max_words": 64, "max_pieces_per_word": 6,
                   "ensemble": 2, "lr_decay": "cosine",
-                  "intent_head": "multilabel", "intent_balance": 0.0,
+                  "intent_head": "softmax", "intent_balance": 0.0,
                   "token_intent": 0.0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
