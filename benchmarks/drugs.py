@@ -4,6 +4,7 @@ One command prints the tables (markdown) for docs/results.md::
 
     python benchmarks/drugs.py                 # speed, ChEMBL random + scaffold x 3 seeds, ESOL
     python benchmarks/drugs.py --quick         # a smoke test of the same code path
+    python benchmarks/drugs.py --dev ...       # score on the validation split, no test number
 
 Accuracy: on the default data (ChEMBL2321810 pIC50 from the RDKit wheel) the forest
 (500 trees, Morgan radius 2, 2048 bits) and the CNN (``cnnsuite run drugs`` with its
