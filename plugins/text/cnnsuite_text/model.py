@@ -77,6 +77,21 @@ class SentenceConvolutions(keras.layers.Layer):
                 "activation": self.activation, "wide": self.wide}
 
 
+def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, float]:
+    """``model.unknown``, ``model.output_init`` and ``model.ema``, checked (ValueError
+    naming the key otherwise)."""
+    unknown = str(cfg.get("unknown", "random"))
+    if unknown not in ("random", "zeros"):
+        raise ValueError(f"model.unknown={unknown!r}: choose 'random' or 'zeros'")
+    init = str(cfg.get("output_init", "glorot"))
+    if init not in ("glorot", "zeros"):
+        raise ValueError(f"model.output_init={init!r}: choose 'glorot' or 'zeros' (Kim's)")
+    ema = float(cfg.get("ema", 0.0))
+    if not 0.0 <= ema < 1.0:
+        raise ValueError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
+    return unknown, init, ema
+
+
 def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
                   embeddings: Any = None) -> keras.Model:
     """A compiled Kim CNN over token ids (0 is padding).
@@ -91,6 +106,7 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     epochs with it (an early stopping that restores its best epoch puts that epoch's
     raw weights back). `averaged_weights` lends the average to the model meanwhile.
     """
+    unknown, init, ema = check_model_config(cfg)
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     dim = int(cfg["embedding_dim"]) if embeddings is None else int(embeddings.shape[1])
     embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding",
@@ -101,9 +117,6 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     if embeddings is not None:
         # assigned, not a Constant initializer, so the matrix stays out of the config
         embed.embeddings.assign(embeddings.astype("float32"))
-    unknown = str(cfg.get("unknown", "random"))
-    if unknown not in ("random", "zeros"):
-        raise ValueError(f"model.unknown={unknown!r}: choose 'random' or 'zeros'")
     if unknown == "zeros" and vocab_size > 1:
         # id 1 ([UNK], a word never seen in training) starts as the zero vector: it adds
         # nothing to a window, where a random vector would act as a random word (it is
@@ -116,16 +129,10 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)
     constraint = keras.constraints.MaxNorm(float(cfg["max_norm"]), axis=0) \
         if float(cfg["max_norm"]) > 0 else None
-    init = str(cfg.get("output_init", "glorot"))
-    if init not in ("glorot", "zeros"):
-        raise ValueError(f"model.output_init={init!r}: choose 'glorot' or 'zeros' (Kim's)")
     outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_constraint=constraint,
                                  kernel_initializer="zeros" if init == "zeros"
                                  else "glorot_uniform", name="probabilities")(x)
     model = keras.Model(ids, outputs, name="kim_cnn")
-    ema = float(cfg.get("ema", 0.0))
-    if not 0.0 <= ema < 1.0:
-        raise ValueError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
     averaging: dict[str, Any] = {}
     if ema:
         averaging = {"use_ema": True, "ema_momentum": ema}

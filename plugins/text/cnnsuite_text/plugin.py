@@ -28,7 +28,7 @@ from cnnsuite import (
 
 from . import data, metrics, plots, retrieval
 from . import features as wordpiece
-from .model import build_kim_cnn
+from .model import build_kim_cnn, check_model_config
 from .parsing import FrameParser
 
 
@@ -187,15 +187,10 @@ class TextPlugin(Plugin):
         if state.get("task") == "retrieval":
             self._model = retrieval.build_clsm(len(state["vocab"]), config["retrieval"])
         else:
-            ema = float(config["model"].get("ema", 0.0))
-            if not 0.0 <= ema < 1.0:
-                raise UsageError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
-            if str(config["model"].get("output_init", "glorot")) not in ("glorot", "zeros"):
-                raise UsageError(f"model.output_init={config['model']['output_init']!r}: "
-                                 "choose 'glorot' or 'zeros' (Kim's)")
-            if str(config["model"].get("unknown", "random")) not in ("random", "zeros"):
-                raise UsageError(f"model.unknown={config['model']['unknown']!r}: "
-                                 "choose 'random' or 'zeros'")
+            try:
+                check_model_config(config["model"])
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
             self._model = build_kim_cnn(len(state["vocab"]), len(state["class_names"]),
                                         config["model"], matrix)
         return self._model
