@@ -29,6 +29,7 @@ import os
 import statistics
 import time
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ def dev_scores(folder: Path, seed: int, sets: list[str], out: Path,
                tries: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     """Train as the benchmark does and score on the dev set only (the test file is read,
     as the plugin reads the folder, but never predicted or scored): for choosing settings."""
+    import numpy as np
     from rich.console import Console
 
     from cnnsuite._config import resolve_config
@@ -114,14 +116,18 @@ def dev_scores(folder: Path, seed: int, sets: list[str], out: Path,
     out.mkdir(parents=True, exist_ok=True)
     history = fit_model(plugin, model, train, dev, config, out, Console(quiet=True))
     train_s = time.perf_counter() - tick
-    m = plugin.evaluate(plugin_predict(plugin, model, dev, state, config), dev, splits["val"],
-                        state, config).values
+    y_pred = plugin_predict(plugin, model, dev, state, config)
+    m = plugin.evaluate(y_pred, dev, splits["val"], state, config).values
+    # which intents the dev errors confuse (gold -> predicted), to compare with test's
+    gold = [splits["val"].items[int(i)].intent for i in dev.meta["index"]]
+    guess = [state["intents"][int(k)] for k in np.asarray(y_pred["intent"]).argmax(axis=1)]
+    confusions = Counter(f"{g} -> {p}" for g, p in zip(gold, guess, strict=True) if g != p)
     return {"seed": seed, "sets": sets, "tries": list(tries), "dev_slot_f1": m["slot_f1"],
             "dev_slot_f1_greedy": m["slot_f1_greedy"],
             "dev_intent_accuracy": 100 * m["intent_accuracy"],
             "dev_frame_accuracy": 100 * m["frame_accuracy"], "n_dev": len(dev),
             "epochs": len(history.get("loss", [])), "train_s": train_s,
-            "load_1min": os.getloadavg()[0]}
+            "load_1min": os.getloadavg()[0], "dev_intent_errors": dict(confusions.most_common())}
 
 
 def main(argv: list[str] | None = None) -> int:

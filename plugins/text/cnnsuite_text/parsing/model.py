@@ -24,9 +24,9 @@ from cnnsuite import ConfigError
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "TokenVote", "WordGather",
-           "balanced_weights", "build_frame_parser", "head_name", "intent_atoms",
-           "member_names",
+__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "SentenceConvs",
+           "SmoothedIntentLoss", "TokenVote", "WordGather", "balanced_weights",
+           "build_frame_parser", "head_name", "intent_atoms", "intent_options", "member_names",
            "token_intent"]
 
 
@@ -84,6 +84,65 @@ class DilatedConvEncoder(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "dilations": list(self.dilations),
                 "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class SentenceConvs(keras.layers.Layer):
+    """A sentence-level intent encoder beside the slot encoder (Kim 2014's CNN for
+    sentence classification): parallel 1D convolutions of several widths over the piece
+    vectors, each with ``filters`` ReLU maps, max over the real pieces (``ids > 0``).
+
+    Inputs: piece vectors ``(batch, pieces, dim)`` and piece ids; returns
+    ``(batch, filters * len(widths))``.
+    """
+
+    def __init__(self, filters: int = 100, widths: tuple[int, ...] = (1, 2, 3, 4, 5),
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.widths = tuple(int(w) for w in widths)
+        self.convs = [keras.layers.Conv1D(self.filters, w, padding="same", activation="relu",
+                                          name=f"conv_w{w}") for w in self.widths]
+
+    def build(self, input_shape: Any) -> None:
+        for conv in self.convs:
+            conv.build(input_shape[0])
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        vectors, ids = inputs
+        mask = ops.expand_dims(ops.cast(ids > 0, vectors.dtype), -1)
+        vectors = vectors * mask  # padding pieces read as zeros, not as piece 0's vector
+        return ops.concatenate([ops.max(conv(vectors) + (mask - 1.0) * 1e4, axis=1)
+                                for conv in self.convs], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], self.filters * len(self.widths))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters, "widths": list(self.widths)}
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class SmoothedIntentLoss(keras.losses.Loss):
+    """The softmax intent head's cross-entropy against label-smoothed targets
+    (``parse.intent_smoothing = e``: the gold label gets ``1 - e + e / classes``, every
+    other label ``e / classes``; Szegedy et al. 2016), from integer labels."""
+
+    def __init__(self, classes: int = 2, smoothing: float = 0.1,
+                 name: str = "smoothed_intent", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.classes = int(classes)
+        self.smoothing = float(smoothing)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        target = ops.one_hot(labels, self.classes, dtype=y_pred.dtype)
+        target = target * (1.0 - self.smoothing) + self.smoothing / self.classes
+        return -ops.sum(target * ops.log(ops.clip(y_pred, 1e-7, 1.0)), axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "classes": self.classes, "smoothing": self.smoothing}
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -226,8 +285,15 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
         float(cfg["dropout"]), name=f"encoder{suffix}")([vectors, pieces])
     pooled = keras.layers.Dropout(float(cfg["dropout"]), name=f"pooled_dropout{suffix}")(pooled)
     multilabel = intent_head(cfg) == "multilabel"
+    sentence = pooled
+    filters = intent_options(cfg)["filters"]
+    if filters > 0:  # the intent also reads its own sentence encoder (Kim's CNN)
+        kim = SentenceConvs(filters, name=f"intent_convs{suffix}")([vectors, pieces])
+        kim = keras.layers.Dropout(float(cfg["dropout"]), name=f"intent_convs_dropout{suffix}")(
+            kim)
+        sentence = keras.layers.Concatenate(name=f"intent_features{suffix}")([pooled, kim])
     intent = keras.layers.Dense(n_intents, activation="sigmoid" if multilabel else "softmax",
-                                name=head_name(suffix, multilabel, n_labels > 0))(pooled)
+                                name=head_name(suffix, multilabel, n_labels > 0))(sentence)
     summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
                                  name=f"summary{suffix}")(pooled)
     words = WordGather(name=f"words{suffix}")([encoding, starts, summary])
@@ -253,6 +319,34 @@ DEFAULT_LR_DECAY = "cosine"
 DEFAULT_INTENT_HEAD = "softmax"  # runs recorded before the key existed were softmax runs
 DEFAULT_INTENT_BALANCE = 0.0
 DEFAULT_TOKEN_INTENT = 0.0
+DEFAULT_INTENT_FILTERS = 0  # no sentence encoder of the intent's own
+DEFAULT_INTENT_SMOOTHING = 0.0
+DEFAULT_INTENT_WEIGHT = 1.0
+
+
+def intent_options(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``parse.intent_filters`` (maps per width of the intent's own sentence convolutions,
+    widths 1-5; 0: the intent reads the slot encoder's pooling only),
+    ``parse.intent_smoothing`` (label smoothing of the softmax intent loss, 0 to < 1) and
+    ``parse.intent_weight`` (the intent loss's weight against the slots', > 0)."""
+    filters = cfg.get("intent_filters", DEFAULT_INTENT_FILTERS)
+    smoothing = cfg.get("intent_smoothing", DEFAULT_INTENT_SMOOTHING)
+    weight = cfg.get("intent_weight", DEFAULT_INTENT_WEIGHT)
+    if isinstance(filters, bool) or not isinstance(filters, int) or filters < 0:
+        raise ConfigError(f"parse.intent_filters={filters!r}: give the number of maps per "
+                          "width of the intent's sentence convolutions, 0 (off) or more (100)")
+    if (isinstance(smoothing, bool) or not isinstance(smoothing, int | float)
+            or not 0 <= smoothing < 1):
+        raise ConfigError(f"parse.intent_smoothing={smoothing!r}: give a label smoothing "
+                          "from 0 (off) to below 1 (0.1 is usual)")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+        raise ConfigError(f"parse.intent_weight={weight!r}: give a positive weight of the "
+                          "intent loss (1.0: as much as the slots')")
+    if smoothing > 0 and (intent_head(cfg) == "multilabel"
+                          or cfg.get("intent_balance", DEFAULT_INTENT_BALANCE)):
+        raise ConfigError("parse.intent_smoothing works with the softmax intent head without "
+                          "parse.intent_balance; set one of them to its default")
+    return {"filters": filters, "smoothing": float(smoothing), "weight": float(weight)}
 
 
 def token_intent(cfg: dict[str, Any]) -> float:
@@ -311,6 +405,11 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     utterance's intent label (``intent_tokens<suffix>``, a per-word cross-entropy with
     weight `w`), and ``intent`` is the mean of the utterance head's distribution and the
     words' vote (`TokenVote`, averaged over the members).
+    With ``cfg["intent_filters"] = n > 0`` each member's intent head also reads its own
+    sentence encoder on the shared piece vectors (`SentenceConvs`: n maps per width 1-5,
+    max over time), concatenated to the slot encoder's pooling; ``cfg["intent_smoothing"]``
+    smooths the softmax intent targets and ``cfg["intent_weight"]`` scales the intent loss
+    (`intent_options`).
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -341,6 +440,7 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
             raise ValueError("a balanced intent loss needs the training's counts per intent")
         class_weights = balanced_weights(np.asarray(intent_counts), float(balance), membership)
     vote_weight = token_intent(cfg)
+    options = intent_options(cfg)
     n_labels = n_intents if vote_weight > 0 else 0
     members = [_member(vectors, pieces, starts, n_out, n_tags, cfg, s, n_labels)
                for s in suffixes]
@@ -361,9 +461,12 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         losses[name] = (BalancedIntentLoss(class_weights, multilabel)
                         if class_weights is not None
                         else keras.losses.BinaryCrossentropy() if multilabel
+                        else SmoothedIntentLoss(n_intents, options["smoothing"])
+                        if options["smoothing"] > 0
                         else keras.losses.SparseCategoricalCrossentropy())
         losses[f"slots{suffix}"] = slot_loss
-        weights[name] = float(n_out) if multilabel and class_weights is None else 1.0
+        weights[name] = options["weight"] * (
+            float(n_out) if multilabel and class_weights is None else 1.0)
         weights[f"slots{suffix}"] = float(cfg["slot_weight"])
     heads = [m[0] for m in members]  # each member's utterance-level intent head
     utterance = (keras.layers.Average(name="intent_atoms" if multilabel else (
