@@ -25,7 +25,8 @@ manifest = Manifest(
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
                   "static": False, "wide": True, "word_dropout": 0.0,
                   "ema": 0.0, "output_init": "glorot", "unknown": "random",
-                  "crop": 0.0, "crop_min": 0.5},
+                  "crop": 0.0, "crop_min": 0.5,
+                  "subword": 0, "subword_n": [3, 5], "subword_grams": 24},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -103,6 +104,12 @@ manifest = Manifest(
         "model.crop": "share of the training sentences replaced, each epoch, by a random "
                       "run of their words with the sentence's label (0: off, as Kim)",
         "model.crop_min": "shortest run model.crop keeps, as a share of the sentence",
+        "model.subword": "fastText's subword vectors with Kim's words: each word's vector "
+                         "plus the mean vector of its character n-grams, hashed into this "
+                         "many buckets, so unseen words get a vector too (0: off, as Kim)",
+        "model.subword_n": "shortest and longest character n-gram of model.subword (of "
+                           "'<word>', fastText's boundary marks)",
+        "model.subword_grams": "model.subword: n-grams kept per word, the shortest first",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

@@ -324,3 +324,40 @@ def read_word_vectors(path: str, vocab: Sequence[str], seed: int = 0
         raise BadInputError(f"features.vectors {path}: no vectors in the file; give a "
                             "word2vec or GloVe text file ('word v1 v2 ...' per line)")
     return matrix.astype("float32"), found
+
+
+def char_ngram_ids(sentences: Sequence[str], width: int, max_tokens: int, buckets: int,
+                   per_word: int, n_min: int = 3, n_max: int = 5, case_fold: bool = True,
+                   nfkc: bool = True, batch_size: int = 4096) -> np.ndarray:
+    """fastText's subword ids of each of Kim's words: the character n-grams (`n_min` ..
+    `n_max`) of ``<word>`` hashed into `buckets` buckets (ids 1 .. buckets; 0 is none).
+
+    Returns ``sentences x width x per_word`` (width: the padded sentence length of
+    `token_ids` with ``words=True``; word k here is that function's token k). A word keeps
+    its first `per_word` n-grams, the shortest first. Normalisation, Kim's split and the
+    hashing (``tf.strings.to_hash_bucket_fast``) run as a tf.data map, as `token_ids`.
+    """
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+
+    def encode(batch: Any) -> Any:
+        words = tf.strings.split(kim_clean_tensor(_normalize_tensor(batch, case_fold, nfkc)))
+        words = words[:, :max_tokens]
+        chars = tf.strings.unicode_split(tf.strings.join(["<", words, ">"]), "UTF-8")
+        grams = tf.concat([tf_text.ngrams(chars, width=n, axis=-1, string_separator="",
+                                          reduction_type=tf_text.Reduction.STRING_JOIN)
+                           for n in range(n_min, n_max + 1)], axis=2)[:, :, :per_word]
+        ids = tf.strings.to_hash_bucket_fast(grams, buckets) + 1
+        return ids.to_tensor(default_value=0, shape=[None, None, per_word])
+
+    out = np.zeros((len(sentences), width, per_word), dtype="int32")
+    if len(sentences) == 0:
+        return out
+    ds = (tf.data.Dataset.from_tensor_slices(tf.constant(list(sentences), dtype=tf.string))
+          .batch(batch_size).map(encode, num_parallel_calls=tf.data.AUTOTUNE))
+    row = 0
+    for block in ds:
+        block = block.numpy()[:, : out.shape[1]]
+        out[row: row + len(block), : block.shape[1]] = block
+        row += len(block)
+    return out

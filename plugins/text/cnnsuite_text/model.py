@@ -77,6 +77,52 @@ class SentenceConvolutions(keras.layers.Layer):
                 "activation": self.activation, "wide": self.wide}
 
 
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class SubwordEmbedding(keras.layers.Layer):
+    """Word vectors plus fastText's subword vectors (Bojanowski et al., 2017).
+
+    The input is ``batch x tokens x (1 + grams)``: each token's word id (0: padding, 1:
+    ``[UNK]``), then the hashed ids of its character n-grams (1 .. buckets; 0: none).
+    A token's vector is its word vector plus the mean of its n-grams' vectors, so a word
+    never seen in training still gets a vector from the n-grams it shares with seen
+    words. All vectors start uniform in [-0.25, 0.25], as Kim's random word vectors.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, buckets: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.buckets = int(buckets)
+        self.supports_masking = True
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        init = keras.initializers.RandomUniform(-0.25, 0.25)
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          name="embeddings", initializer=init)
+        self.gram_embeddings = self.add_weight(shape=(self.buckets + 1, self.output_dim),
+                                               name="gram_embeddings", initializer=init)
+
+    def call(self, x: Any) -> Any:
+        x = ops.cast(x, "int32")
+        words = ops.take(self.embeddings, x[..., 0], axis=0)
+        grams = x[..., 1:]
+        present = ops.cast(grams > 0, words.dtype)
+        summed = ops.sum(ops.take(self.gram_embeddings, grams, axis=0)
+                         * ops.expand_dims(present, -1), axis=2)
+        count = ops.maximum(ops.sum(present, axis=2, keepdims=True), 1.0)
+        return words + summed / count
+
+    def compute_mask(self, x: Any, mask: Any = None) -> Any:
+        return x[..., 0] > 0
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape[:2], self.output_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim, "buckets": self.buckets}
+
+
 def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, float]:
     """``model.unknown``, ``model.output_init`` and ``model.ema``, checked (ValueError
     naming the key otherwise)."""
@@ -89,7 +135,27 @@ def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, float]:
     ema = float(cfg.get("ema", 0.0))
     if not 0.0 <= ema < 1.0:
         raise ValueError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
+    subword_settings(cfg)
     return unknown, init, ema
+
+
+def subword_settings(cfg: dict[str, Any]) -> tuple[int, int, int, int]:
+    """``model.subword`` (hash buckets; 0: off), the n-gram lengths ``model.subword_n``
+    and ``model.subword_grams`` (n-grams kept per word), checked (ValueError otherwise)."""
+    buckets = int(cfg.get("subword", 0))
+    lengths = [int(n) for n in cfg.get("subword_n", (3, 5))]
+    grams = int(cfg.get("subword_grams", 24))
+    if len(lengths) != 2:
+        raise ValueError(f"model.subword_n={lengths}: give [shortest, longest] n-gram length")
+    n_min, n_max = lengths
+    if buckets < 0:
+        raise ValueError(f"model.subword={buckets}: give a number of hash buckets (0: off)")
+    if not 1 <= n_min <= n_max:
+        raise ValueError(f"model.subword_n=[{n_min}, {n_max}]: give the shortest and "
+                         "longest n-gram, 1 <= shortest <= longest")
+    if grams < 1:
+        raise ValueError(f"model.subword_grams={grams}: keep at least one n-gram a word")
+    return buckets, n_min, n_max, grams
 
 
 def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
@@ -107,12 +173,20 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
     raw weights back). `averaged_weights` lends the average to the model meanwhile.
     """
     unknown, init, ema = check_model_config(cfg)
-    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     dim = int(cfg["embedding_dim"]) if embeddings is None else int(embeddings.shape[1])
-    embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding",
-                                   embeddings_initializer=keras.initializers.RandomUniform(
-                                       -0.25, 0.25),
-                                   trainable=not (embeddings is not None and cfg["static"]))
+    buckets, _, _, grams = subword_settings(cfg)
+    if buckets:
+        # each token: its word id, then its character n-grams' hashed ids
+        ids = keras.Input(shape=(None, 1 + grams), dtype="int32", name="token_ids")
+        embed: keras.layers.Layer = SubwordEmbedding(vocab_size, dim, buckets,
+                                                     name="embedding")
+        embed.trainable = not (embeddings is not None and cfg["static"])
+    else:
+        ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding",
+                                       embeddings_initializer=keras.initializers.RandomUniform(
+                                           -0.25, 0.25),
+                                       trainable=not (embeddings is not None and cfg["static"]))
     x = embed(ids)
     if embeddings is not None:
         # assigned, not a Constant initializer, so the matrix stays out of the config

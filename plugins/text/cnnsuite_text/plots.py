@@ -38,10 +38,12 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
     from keras import ops
 
     ids = ids[:limit]
-    ids = ids[:, : max(int((ids > 0).sum(axis=1).max()), 1)]  # no all-padding columns
+    words = ids[..., 0] if ids.ndim == 3 else ids  # model.subword: (word id, n-gram ids)
+    longest = max(int((words > 0).sum(axis=1).max()), 1)  # no all-padding columns
+    ids, words = ids[:, :longest], words[:, :longest]
     embedded = model.get_layer("embedding")(ids)
     convs = model.get_layer("convolutions")
-    maps = convs.feature_maps(embedded, ops.convert_to_tensor(ids > 0))
+    maps = convs.feature_maps(embedded, ops.convert_to_tensor(words > 0))
     weights = np.asarray(model.get_layer("probabilities").kernel)
     weights = weights - weights.mean(axis=1, keepdims=True)
     scores: list[dict[str, float]] = [defaultdict(float) for _ in range(n_classes)]
@@ -53,7 +55,7 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
         value = np.maximum(fmap.max(axis=1), 0.0)
         # window j of a wide convolution starts width - 1 tokens earlier
         before = width - 1 if convs.wide else 0
-        padded = np.pad(ids, ((0, 0), (before, width)))
+        padded = np.pad(words, ((0, 0), (before, width)))
         grams = np.stack([np.take_along_axis(padded, where + k, axis=1) for k in range(width)],
                          axis=-1).reshape(-1, width)
         share = (value[:, :, None] * weights[None, offset: offset + n_filters, :]

@@ -28,7 +28,7 @@ from cnnsuite import (
 
 from . import data, metrics, plots, retrieval
 from . import features as wordpiece
-from .model import build_kim_cnn, check_model_config
+from .model import build_kim_cnn, check_model_config, subword_settings
 from .parsing import FrameParser
 
 
@@ -127,10 +127,22 @@ class TextPlugin(Plugin):
         if kind not in ("words", "wordpiece", "sentencepiece"):
             raise UsageError(f"features.tokenizer={kind!r}: choose 'auto', 'words', "
                              "'wordpiece' or 'sentencepiece'")
-        return {"kind": kind, "case_fold": bool(feat["case_fold"]),
-                "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
-                "min_tokens": max(int(w) for w in config["model"]["widths"]),
-                "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK}
+        settings = {"kind": kind, "case_fold": bool(feat["case_fold"]),
+                    "nfkc": bool(feat["nfkc"]), "max_tokens": int(feat["max_tokens"]),
+                    "min_tokens": max(int(w) for w in config["model"]["widths"]),
+                    "suffix_indicator": wordpiece.SUFFIX, "unknown_token": wordpiece.UNK}
+        if not _retrieval(config):
+            try:
+                buckets, n_min, n_max, grams = subword_settings(config["model"])
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            if buckets and kind != "words":
+                raise UsageError(f"model.subword needs features.tokenizer=words (Kim's words), "
+                                 f"not {kind!r}: word pieces have no unseen words")
+            if buckets:  # fastText's hashed character n-grams of each word
+                settings["subword"] = {"buckets": buckets, "n": [n_min, n_max],
+                                       "grams": grams}
+        return settings
 
     @staticmethod
     def _ids(texts: list[str], state: State) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +169,14 @@ class TextPlugin(Plugin):
         if state.get("task") == "retrieval":
             return self._featurize_pairs(examples, state)
         ids, lengths = self._ids(list(examples.items), state)
+        sub = state["tokenizer"].get("subword")
+        if sub:  # tokens x (word id, its n-grams' hashed ids)
+            tok = state["tokenizer"]
+            grams = wordpiece.char_ngram_ids(
+                list(examples.items), ids.shape[1], int(tok["max_tokens"]), int(sub["buckets"]),
+                int(sub["grams"]), *(int(n) for n in sub["n"]), case_fold=bool(tok["case_fold"]),
+                nfkc=bool(tok["nfkc"]))
+            ids = np.concatenate([ids[..., None], grams], axis=-1)
         keep = lengths > 0
         rejected = [Rejected(examples.ids[i], "no tokens after normalisation", "featurize")
                     for i in np.flatnonzero(~keep)]
@@ -219,14 +239,23 @@ class TextPlugin(Plugin):
             raise UsageError(f"model.crop={crop}, model.crop_min={crop_min}: give a share "
                              "in [0, 1] and a share in (0, 1]")
 
+        seed = int(config.get("seed", 0))
+
         def cut(ids: Any) -> Any:
-            longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1))
+            # with model.subword each token is (word id, n-gram ids): the words decide
+            words = ids[..., 0] if len(ids.shape) == 3 else ids
+            longest = tf.reduce_max(tf.reduce_sum(tf.cast(words > 0, tf.int32), axis=1))
             ids = ids[:, : tf.maximum(longest, floor)]
+            uniform = seeded_uniform(ids, seed) if unk_rate or crop else None
             if unk_rate:
-                drop = (ids > 1) & (tf.random.uniform(tf.shape(ids)) < unk_rate)
-                ids = tf.where(drop, tf.ones_like(ids), ids)
+                words = ids[..., 0] if len(ids.shape) == 3 else ids
+                drop = (words > 1) & (uniform(tf.shape(words)) < unk_rate)
+                words = tf.where(drop, tf.ones_like(words), words)
+                # a dropped word keeps its n-grams, as an unseen word has them
+                ids = tf.concat([words[..., None], ids[..., 1:]], axis=-1) \
+                    if len(ids.shape) == 3 else words
             if crop:
-                ids = crop_spans(ids, crop, crop_min)
+                ids = crop_spans(ids, crop, crop_min, uniform)
             return ids
 
         def trim(x: Any, y: Any) -> tuple[Any, Any]:
@@ -361,15 +390,16 @@ class TextPlugin(Plugin):
         head = explain.vector_model(model)
         rows = []
         for i, (row, ids) in enumerate(zip(features.meta["index"], features.x, strict=True)):
-            length = int((ids > 0).sum())
-            ids = ids[:length]
+            words_ids = ids[:, 0] if ids.ndim == 2 else ids  # model.subword: (word, grams)
+            length = int((words_ids > 0).sum())
+            ids, words_ids = ids[:length], words_ids[:length]
             target = int(probabilities[i].argmax())
             scores, raw = explain.token_attributions(model, ids, target, method, head)
             if words:  # the words as written (unknown ones are [UNK] in the vocabulary)
                 tokens = wordpiece.kim_words([examples.items[int(row)]], bool(tok["case_fold"]),
                                              bool(tok["nfkc"]))[0][:length]
             else:
-                tokens = [state["vocab"][t] for t in ids]
+                tokens = [state["vocab"][t] for t in words_ids]
             label = f"{names[target]} ({probabilities[i, target]:.2f})"
             stem = f"{i:03d}"
             png = explain.explanation_png(out_dir / f"{stem}.png", tokens, scores,
@@ -383,25 +413,53 @@ class TextPlugin(Plugin):
         return rows
 
 
-def crop_spans(ids: Any, rate: float, min_share: float) -> Any:
-    """Each row (token ids, 0-padded at the end) is, with probability `rate`, replaced by a
-    uniformly placed run of its tokens whose length is uniform between
-    ceil(min_share x length) and the length, moved to the start and 0-padded."""
+def seeded_uniform(ids: Any, seed: int) -> Callable[[Any], Any]:
+    """Uniform draws in [0, 1) for one batch, from a stateless generator keyed by the run's
+    seed and a fingerprint of the batch's ids: the same batch of the same run gets the same
+    draws whatever ran before and however tf.data orders its parallel maps, so word dropout
+    and cropping repeat with the seed (the seeded shuffle makes each epoch's batches
+    differ). Each call gives the next draws of the batch."""
     import tensorflow as tf
 
+    flat = tf.reshape(tf.cast(ids, tf.int64), [-1])
+    weights = tf.range(1, tf.size(flat, out_type=tf.int64) + 1) % 1_000_003
+    fingerprint = tf.reduce_sum((flat % 1_000_003) * weights) % 2_147_483_647
+    calls = [0]
+
+    def uniform(shape: Any) -> Any:
+        calls[0] += 1
+        key = tf.stack([tf.constant(seed, tf.int64), fingerprint * 16 + calls[0]])
+        return tf.random.stateless_uniform(shape, seed=key)
+
+    return uniform
+
+
+def crop_spans(ids: Any, rate: float, min_share: float,
+               uniform: Callable[[Any], Any] | None = None) -> Any:
+    """Each row (token ids, 0-padded at the end) is, with probability `rate`, replaced by a
+    uniformly placed run of its tokens whose length is uniform between
+    ceil(min_share x length) and the length, moved to the start and 0-padded. With
+    ``model.subword`` a token is (word id, n-gram ids) and moves whole."""
+    import tensorflow as tf
+
+    uniform = uniform or seeded_uniform(ids, 0)
     n, width = tf.shape(ids)[0], tf.shape(ids)[1]
-    length = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
+    words = ids[..., 0] if len(ids.shape) == 3 else ids
+    length = tf.reduce_sum(tf.cast(words > 0, tf.int32), axis=1)
     shortest = tf.maximum(1, tf.cast(tf.math.ceil(min_share * tf.cast(length, tf.float32)),
                                      tf.int32))
-    span = shortest + tf.cast(tf.floor(tf.random.uniform([n]) * tf.cast(
+    span = shortest + tf.cast(tf.floor(uniform([n]) * tf.cast(
         length - shortest + 1, tf.float32)), tf.int32)
     span = tf.minimum(span, length)
-    start = tf.cast(tf.floor(tf.random.uniform([n]) * tf.cast(length - span + 1, tf.float32)),
+    start = tf.cast(tf.floor(uniform([n]) * tf.cast(length - span + 1, tf.float32)),
                     tf.int32)
     start = tf.minimum(start, length - span)
-    keep = tf.random.uniform([n]) >= rate
+    keep = uniform([n]) >= rate
     span = tf.where(keep, length, span)
     start = tf.where(keep, tf.zeros_like(start), start)
     pos = tf.range(width)[None, :]
     taken = tf.gather(ids, tf.minimum(start[:, None] + pos, width - 1), batch_dims=1)
-    return tf.where(pos < span[:, None], taken, tf.zeros_like(taken))
+    inside = pos < span[:, None]
+    if len(ids.shape) == 3:
+        inside = inside[..., None]
+    return tf.where(inside, taken, tf.zeros_like(taken))

@@ -149,3 +149,34 @@ def test_prediction_inputs_from_arguments_files_and_stdin(
     assert examples.ids[1] == f"{tmp_path / 'reviews.txt'}:1"
     assert sorted(r.reason for r in examples.rejected) == ["empty line", "empty line",
                                                           "empty sentence"]
+
+
+def test_word_dropout_and_crop_draws_repeat_with_the_seed() -> None:
+    """The draws come from the run's seed and the batch: the same whatever random numbers
+    were drawn before and however tf.data runs its maps; another seed draws others."""
+    import tensorflow as tf
+
+    plugin = _plugin()
+    ids = np.tile(np.arange(2, 12, dtype="int32"), (300, 1))
+    ids[::2, 7:] = 0
+
+    def drawn(seed: int, parallel: bool = False) -> np.ndarray:
+        config = resolve_config(get_manifest("text"), seed=seed,
+                                overrides=["model.word_dropout=0.3", "model.crop=0.5"])
+        transform = plugin.batch_transform(config, training=True)
+        tf.random.uniform([5])  # an unrelated draw in between changes nothing
+        if not parallel:
+            return np.asarray(transform(ids, None)[0])
+        ds = tf.data.Dataset.from_tensor_slices((ids, np.zeros(300))).batch(300)
+        ds = ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+        return next(iter(ds))[0].numpy()
+
+    first = drawn(3)
+    assert np.array_equal(first, drawn(3)) and np.array_equal(first, drawn(3, parallel=True))
+    assert not np.array_equal(first, drawn(4))
+    assert 0.2 < np.mean(first[first > 0] == 1) < 0.4  # still about the share asked for
+    dropout = plugin.batch_transform(resolve_config(
+        get_manifest("text"), seed=3, overrides=["model.word_dropout=0.3"]), training=True)
+    same = np.asarray(dropout(ids, None)[0])
+    other_batch = np.asarray(dropout(ids[::-1].copy(), None)[0])  # the rows reordered
+    assert not np.array_equal(other_batch[::-1], same)  # another batch: other draws
