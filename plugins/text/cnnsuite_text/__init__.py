@@ -38,7 +38,8 @@ manifest = Manifest(
                   "max_words": 64, "max_pieces_per_word": 6,
                   "ensemble": 2, "lr_decay": "cosine",
                   "intent_head": "softmax", "intent_balance": 0.0,
-                  "token_intent": 0.0},
+                  "token_intent": 0.0, "intent_filters": 0, "intent_smoothing": 0.0,
+                  "intent_weight": 1.0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
@@ -149,6 +150,12 @@ manifest = Manifest(
         "parse.token_intent": "weight of a per-word intent loss: every word also predicts the "
                               "utterance's intent and the intent is the mean of the utterance "
                               "head and the words' vote (0: off)",
+        "parse.intent_filters": "maps per width (1-5) of the intent's own sentence convolutions "
+                                "(Kim's CNN) on the piece vectors, beside the slot encoder's "
+                                "pooling; 0: off",
+        "parse.intent_smoothing": "label smoothing of the softmax intent loss (0: off; not with "
+                                  "intent_balance or the multi-label head)",
+        "parse.intent_weight": "weight of the intent loss against the slot loss",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.val": "share of the data held out for validation (early stopping) "
