@@ -125,3 +125,43 @@ def test_bad_intent_options_are_config_errors(bad: dict) -> None:
     with pytest.raises(ConfigError, match="parse.intent_"):
         build_frame_parser(30, 3, 3, {**CFG, **bad}, intents=["a", "b", "c"],
                            intent_counts=[1, 1, 1])
+
+
+def test_word_chars_give_every_piece_its_words_spelling() -> None:
+    import keras
+    from keras import ops
+
+    from cnnsuite_text.parsing.model import WordChars
+
+    keras.utils.set_random_seed(0)
+    layer = WordChars(n_chars=10, dim=4, filters=6)
+    # two utterances: words of 2, 1, 2 pieces; and one word of 1 piece, then padding
+    chars = np.zeros((2, 3, 5), dtype="int32")
+    chars[0, 0, :3], chars[0, 1, :2], chars[0, 2, :4] = [2, 3, 4], [5, 6], [7, 8, 9, 2]
+    chars[1, 0, :3] = [2, 3, 4]  # the same spelling as the first word of utterance 0
+    starts = np.array([[1, 3, 4], [1, 0, 0]], dtype="int32")
+    pieces = np.array([[9, 9, 9, 9, 9], [9, 0, 0, 0, 0]], dtype="int32")
+    out = np.asarray(layer([ops.convert_to_tensor(v) for v in (chars, starts, pieces)]))
+    assert out.shape == (2, 5, 6)
+    words = [0, 0, 1, 2, 2]  # the word of each piece of utterance 0
+    for p, w in enumerate(words):
+        for q, v in enumerate(words):
+            assert np.allclose(out[0, p], out[0, q]) == (w == v)
+    assert np.allclose(out[1, 0], out[0, 0], atol=1e-6)  # a word's vector is its spelling's
+    assert np.all(out[1, 1:] == 0)  # padding pieces
+
+
+def test_featurize_spells_each_word_when_char_filters_are_on() -> None:
+    from cnnsuite_text.parsing.data import Utterance
+    from cnnsuite_text.parsing.features import MAX_CHARS, char_ids, learn_chars
+
+    train = [Utterance("Boston to DFW", ["Boston", "to", "DFW"], [(0, 6), (7, 9), (10, 13)])]
+    chars = learn_chars(train, case_fold=True, nfkc=True)
+    assert chars == sorted(set("bostondfw"))
+    other = [Utterance("to Zürich", ["to", "Zürich"], [(0, 2), (3, 9)])]
+    ids = char_ids(other, chars, True, True, n_words=3)
+    assert ids.shape == (1, 3, MAX_CHARS)
+    t, o = chars.index("t") + 2, chars.index("o") + 2
+    assert list(ids[0, 0, :3]) == [t, o, 0]
+    assert ids[0, 1, 0] == 1 and ids[0, 1, 6] == 0  # 'z' unseen; six characters
+    assert not ids[0, 2].any()  # a padding word

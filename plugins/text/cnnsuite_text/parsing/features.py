@@ -16,7 +16,9 @@ from ..features import learn_wordpiece_vocab, tokenizer_for, word_counts
 from ..features import normalize as normalize_text
 from .data import Utterance
 
-__all__ = ["aligned_pieces", "learn_vocab"]
+__all__ = ["MAX_CHARS", "aligned_pieces", "char_ids", "learn_chars", "learn_vocab"]
+
+MAX_CHARS = 20  # characters kept per word for the character convolutions
 
 
 def learn_vocab(utterances: Sequence[Utterance], vocab_size: int, min_count: int,
@@ -69,3 +71,23 @@ def aligned_pieces(utterances: Sequence[Utterance], vocab: Sequence[str], case_f
             ids[i, at: at + len(word)] = word
             at += len(word)
     return ids, starts
+
+
+def learn_chars(utterances: Sequence[Utterance], case_fold: bool, nfkc: bool) -> list[str]:
+    """The characters of the training words (normalised as for the pieces), sorted; ids
+    0 (padding) and 1 (a character unseen in training) come before them."""
+    words = normalize_text([w for u in utterances for w in u.words], case_fold, nfkc)
+    return sorted({c for w in words for c in w})
+
+
+def char_ids(utterances: Sequence[Utterance], chars: Sequence[str], case_fold: bool,
+             nfkc: bool, n_words: int) -> np.ndarray:
+    """Character ids ``(n, n_words, MAX_CHARS)`` of each word (2 + index in `chars`, 1 for
+    an unseen character, 0 for padding); longer words keep their first MAX_CHARS."""
+    index = {c: i + 2 for i, c in enumerate(chars)}
+    out = np.zeros((len(utterances), n_words, MAX_CHARS), dtype="int32")
+    for i, u in enumerate(utterances):
+        for j, word in enumerate(normalize_text(list(u.words[:n_words]), case_fold, nfkc)):
+            ids = [index.get(c, 1) for c in word[:MAX_CHARS]]
+            out[i, j, : len(ids)] = ids
+    return out

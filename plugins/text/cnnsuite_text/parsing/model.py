@@ -25,9 +25,9 @@ from cnnsuite import ConfigError
 from .crf import CRFLoss, CRFTransitions
 
 __all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "SentenceConvs",
-           "SmoothedIntentLoss", "TokenVote", "WordGather", "balanced_weights",
-           "build_frame_parser", "head_name", "intent_atoms", "intent_options", "member_names",
-           "token_intent"]
+           "SmoothedIntentLoss", "TokenVote", "WordChars", "WordGather", "balanced_weights",
+           "build_frame_parser", "char_filters", "head_name", "intent_atoms", "intent_options",
+           "member_names", "token_intent"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -121,6 +121,53 @@ class SentenceConvs(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters, "widths": list(self.widths)}
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class WordChars(keras.layers.Layer):
+    """Character convolutions per word (Ma & Hovy 2016; dos Santos & Zadrozny 2014): each
+    word's characters are embedded, convolved (width 3, ReLU) and max-pooled over the
+    word's real characters; every piece of the word gets its word's vector.
+
+    Inputs: character ids ``(batch, words, chars)`` (0: padding), word starts ``(batch,
+    words)`` (1-based first pieces, 0: padding) and piece ids ``(batch, pieces)``; returns
+    ``(batch, pieces, filters)``, zero on padding pieces.
+    """
+
+    def __init__(self, n_chars: int = 2, dim: int = 32, filters: int = 64,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_chars, self.dim, self.filters = int(n_chars), int(dim), int(filters)
+        self.embed = keras.layers.Embedding(self.n_chars, self.dim, name="char_embedding")
+        self.conv = keras.layers.Conv1D(self.filters, 3, padding="same", activation="relu",
+                                        name="char_conv")
+
+    def build(self, input_shape: Any) -> None:
+        self.embed.build((None, None))
+        self.conv.build((None, None, self.dim))
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        chars, starts, pieces = inputs
+        shape = ops.shape(chars)
+        flat = ops.reshape(chars, (-1, shape[2]))
+        mask = ops.expand_dims(ops.cast(flat > 0, self.compute_dtype), -1)
+        h = self.conv(self.embed(flat) * mask)
+        words = ops.max(h + (mask - 1.0) * 1e4, axis=1) * ops.max(mask, axis=1)
+        words = ops.reshape(words, (shape[0], shape[1], self.filters))
+        # the word of each piece: how many words start at or before it, minus one
+        where = ops.expand_dims(ops.arange(1, ops.shape(pieces)[1] + 1, dtype="int32"), -1)
+        begun = (ops.expand_dims(starts, 1) <= where[None]) & ops.expand_dims(starts > 0, 1)
+        word_of = ops.maximum(ops.sum(ops.cast(begun, "int32"), axis=-1) - 1, 0)
+        out = ops.take_along_axis(words, ops.expand_dims(word_of, -1), axis=1)
+        return out * ops.expand_dims(ops.cast(pieces > 0, out.dtype), -1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (*input_shape[2][:2], self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_chars": self.n_chars, "dim": self.dim,
+                "filters": self.filters}
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -322,6 +369,17 @@ DEFAULT_TOKEN_INTENT = 0.0
 DEFAULT_INTENT_FILTERS = 0  # no sentence encoder of the intent's own
 DEFAULT_INTENT_SMOOTHING = 0.0
 DEFAULT_INTENT_WEIGHT = 1.0
+DEFAULT_CHAR_FILTERS = 0  # no character convolutions
+
+
+def char_filters(cfg: dict[str, Any]) -> int:
+    """``parse.char_filters``: maps of the per-word character convolutions whose output is
+    concatenated to each piece's vector (0: none)."""
+    filters = cfg.get("char_filters", DEFAULT_CHAR_FILTERS)
+    if isinstance(filters, bool) or not isinstance(filters, int) or filters < 0:
+        raise ConfigError(f"parse.char_filters={filters!r}: give the number of character "
+                          "convolution maps, 0 (off) or more (64)")
+    return filters
 
 
 def intent_options(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -385,7 +443,7 @@ def member_names(n_members: int) -> list[str]:
 def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                        cfg: dict[str, Any], steps_per_epoch: int = 0,
                        epochs: int = 0, intents: list[str] | None = None,
-                       intent_counts: Any = None) -> keras.Model:
+                       intent_counts: Any = None, n_chars: int = 0) -> keras.Model:
     """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``.
 
     With ``cfg["ensemble"] = K > 1`` the piece embedding is shared by K parsers
@@ -409,7 +467,10 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     sentence encoder on the shared piece vectors (`SentenceConvs`: n maps per width 1-5,
     max over time), concatenated to the slot encoder's pooling; ``cfg["intent_smoothing"]``
     smooths the softmax intent targets and ``cfg["intent_weight"]`` scales the intent loss
-    (`intent_options`).
+    (`intent_options`). With ``cfg["char_filters"] = m > 0`` (`n_chars`, the size of the
+    training's character vocabulary with padding and unknown, then required) the model
+    has a third input ``chars`` (``(batch, words, chars)``) and each piece's vector is its
+    embedding concatenated with its word's character convolutions (`WordChars`).
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -417,6 +478,16 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                                      name="embedding")(pieces)
     vectors = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
                                             name="embedding_dropout")(vectors)
+    inputs = {"pieces": pieces, "starts": starts}
+    if char_filters(cfg) > 0:
+        if n_chars < 3:
+            raise ValueError("character convolutions need the training's characters")
+        inputs["chars"] = keras.Input(shape=(None, None), dtype="int32", name="chars")
+        spelled = WordChars(n_chars, 32, char_filters(cfg), name="word_chars")(
+            [inputs["chars"], starts, pieces])
+        spelled = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
+                                                name="char_dropout")(spelled)
+        vectors = keras.layers.Concatenate(name="piece_and_chars")([vectors, spelled])
     ensemble, decay = cfg.get("ensemble", DEFAULT_ENSEMBLE), cfg.get("lr_decay", DEFAULT_LR_DECAY)
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise ConfigError(f"parse.ensemble={ensemble!r}: give the number of parsers, 1 or more")
@@ -488,7 +559,7 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     if str(cfg.get("lr_decay", DEFAULT_LR_DECAY)) == "cosine" and steps_per_epoch * epochs > 0:
         rate = keras.optimizers.schedules.CosineDecay(rate, steps_per_epoch * epochs,
                                                       alpha=0.02)
-    model = keras.Model({"pieces": pieces, "starts": starts}, outputs, name="frame_parser")
+    model = keras.Model(inputs, outputs, name="frame_parser")
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=losses, loss_weights=weights,
                   metrics={"intent": ["accuracy"]})
     return model

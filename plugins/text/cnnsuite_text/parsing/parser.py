@@ -34,13 +34,14 @@ from ..data import decode_lines
 from . import data as frames
 from .crf import unpack
 from .decoding import constrained_viterbi, greedy
-from .features import aligned_pieces, learn_vocab
+from .features import aligned_pieces, char_ids, learn_chars, learn_vocab
 from .metrics import frame_metrics
 
 # the model module also registers the parser's layers for loading
 from .model import (
     DEFAULT_ENSEMBLE,
     build_frame_parser,
+    char_filters,
     head_name,
     intent_atoms,
     intent_head,
@@ -104,7 +105,9 @@ class FrameParser:
             raise BadInputError(f"the training split has {len(intents)} intent(s) "
                                 f"({', '.join(intents) or 'none'}); the intent head needs "
                                 "at least two")
-        return {"task": "parsing", "vocab": vocab, "tags": tags, "intents": intents,
+        extra = ({"chars": learn_chars(utterances, bool(feat["case_fold"]), bool(feat["nfkc"]))}
+                 if char_filters(config["parse"]) > 0 else {})
+        return {"task": "parsing", "vocab": vocab, "tags": tags, "intents": intents, **extra,
                 "tokenizer": {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
                               "nfkc": bool(feat["nfkc"]),
                               "max_pieces_per_word": int(config["parse"]["max_pieces_per_word"]),
@@ -123,6 +126,9 @@ class FrameParser:
         pieces, starts = aligned_pieces(used, state["vocab"], bool(tok["case_fold"]),
                                         bool(tok["nfkc"]), int(tok["max_pieces_per_word"]))
         x = {"pieces": pieces, "starts": starts}
+        if "chars" in state:  # the characters of each word, for the character convolutions
+            x["chars"] = char_ids(used, state["chars"], bool(tok["case_fold"]),
+                                  bool(tok["nfkc"]), starts.shape[1])
         if not used or used[0].tags is None:
             return Features(x=x, rejected=rejected, meta={"index": kept})
         tag_index = {t: i for i, t in enumerate(state["tags"])}
@@ -153,7 +159,8 @@ class FrameParser:
         return build_frame_parser(len(state["vocab"]), len(state["intents"]),
                                   len(state["tags"]), config["parse"], steps_per_epoch=steps,
                                   epochs=int(train["epochs"]), intents=state["intents"],
-                                  intent_counts=counts)
+                                  intent_counts=counts,
+                                  n_chars=len(state.get("chars", ())) + 2)
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
@@ -178,7 +185,10 @@ class FrameParser:
             if unk_rate > 0:
                 drop = tf.random.uniform(tf.shape(pieces), seed=seed) < unk_rate
                 pieces = tf.where(drop & (pieces > 0), tf.ones_like(pieces), pieces)
-            x = {"pieces": pieces, "starts": x["starts"][:, :n_words]}
+            cut_x = {"pieces": pieces, "starts": x["starts"][:, :n_words]}
+            if "chars" in x:
+                cut_x["chars"] = x["chars"][:, :n_words]
+            x = cut_x
             if y is None:
                 return (x,)
             slots = y["slots"][:, :n_words]
@@ -213,8 +223,11 @@ class FrameParser:
             rows = order[lo: lo + batch]
             n_words = max(int(lengths[rows].max()), 1)
             n_pieces = max(int((x["pieces"][rows] > 0).sum(axis=1).max()), 1)
-            out = model({"pieces": x["pieces"][rows, :n_pieces],
-                         "starts": x["starts"][rows, :n_words]}, training=False)
+            inputs = {"pieces": x["pieces"][rows, :n_pieces],
+                      "starts": x["starts"][rows, :n_words]}
+            if "chars" in x:
+                inputs["chars"] = x["chars"][rows, :n_words]
+            out = model(inputs, training=False)
             intents.append(np.asarray(out["intent"]))
             scores = np.asarray(out["slots"])
             if crf:
