@@ -5,6 +5,7 @@ One command prints the tables (markdown) for docs/results.md::
     python benchmarks/drugs.py                 # speed, ChEMBL random + scaffold x 3 seeds, ESOL
     python benchmarks/drugs.py --quick         # a smoke test of the same code path
     python benchmarks/drugs.py --dev ...       # score on the validation split, no test number
+    python benchmarks/drugs.py --pool RUN,RUN  # finished runs on validation, alone and pooled
 
 Accuracy: on the default data (ChEMBL2321810 pIC50 from the RDKit wheel) the forest
 (500 trees, Morgan radius 2, 2048 bits) and the CNN (``cnnsuite run drugs`` with its
@@ -86,6 +87,55 @@ def validation_rmse(run_dir: Path, split: Any) -> float:
     predicted = loaded.plugin.predictions(y_pred, features, loaded.state)
     measured = np.asarray(split.targets)[features.meta["kept"]]
     return float(np.sqrt(np.mean(np.square(predicted - measured))))
+
+
+def validation_predictions(run_dir: Path, overrides: list[str]) -> tuple[np.ndarray, ...]:
+    """A finished run's validation split: (molecule ids, measured, predicted per molecule).
+
+    `overrides` change prediction-time settings (``model.predict_rotations=32``) for this
+    scoring only; the split and the features are the run's own.
+    """
+    from rich.console import Console
+
+    from cnnsuite._runner import featurize_cached, open_run, plugin_predict
+
+    loaded = open_run(run_dir, overrides=overrides)
+    config = loaded.config
+    split = loaded.plugin.split(loaded.plugin.load_data(loaded.info.get("data"), config),
+                                config, int(config["seed"]))["val"]
+    features, _ = featurize_cached(loaded.plugin, split, loaded.state, config,
+                                   Console(stderr=True))
+    y_pred = plugin_predict(loaded.plugin, loaded.model, features, loaded.state, config)
+    kept = features.meta["kept"]
+    return (np.asarray(split.ids)[kept].astype(str), np.asarray(split.targets)[kept],
+            loaded.plugin.predictions(y_pred, features, loaded.state))
+
+
+def pooled_rows(run_dirs: list[str], overrides: list[str]) -> list[tuple[str, float]]:
+    """Validation RMSE of finished runs of one split, each alone and pooled.
+
+    The pooled prediction weights each run by its number of networks (``model.ensemble``),
+    so pooling a 3-network run with a 1-network run scores a 4-network ensemble without
+    training one. Runs of different seeds or data are refused.
+    """
+    import tomllib
+
+    rows, pooled, weights, ids0, measured0 = [], [], [], None, None
+    for run_dir in run_dirs:
+        ids, measured, predicted = validation_predictions(Path(run_dir), overrides)
+        if ids0 is not None and not np.array_equal(ids, ids0):
+            sys.exit(f"--pool: {run_dir} has another validation split than {run_dirs[0]}")
+        ids0, measured0 = ids, measured
+        config = tomllib.loads((Path(run_dir) / "config.toml").read_text(encoding="utf-8"))
+        weights.append(int(config["model"].get("ensemble", 1)))
+        pooled.append(predicted)
+        rows.append((f"{run_dir} ({weights[-1]} network(s))",
+                     float(np.sqrt(np.mean(np.square(predicted - measured))))))
+    assert measured0 is not None
+    mean = np.average(np.stack(pooled), axis=0, weights=weights)
+    rows.append((f"pooled ({sum(weights)} networks)",
+                 float(np.sqrt(np.mean(np.square(mean - measured0))))))
+    return rows
 
 
 def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list[int],
@@ -218,7 +268,18 @@ def main() -> None:
                         "print no test number: for choosing settings")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="extra configuration override for the CNN runs (repeatable)")
+    parser.add_argument("--pool", default="", help="comma list of finished run folders of "
+                        "one split and seed: print each one's validation RMSE and that of "
+                        "their pooled predictions (weighted by model.ensemble), then stop; "
+                        "--set overrides prediction-time settings; uses --cache")
     args = parser.parse_args()
+    if args.pool:
+        if args.cache:
+            os.environ["CNNSUITE_CACHE_DIR"] = args.cache
+        print("| run | validation RMSE |\n|---|---|")
+        for name, rmse in pooled_rows(args.pool.split(","), args.overrides):
+            print(f"| {name} | {rmse:.4f} |")
+        return
     skip = set(filter(None, args.skip.split(",")))
     seeds = [args.first_seed + i for i in range(1 if args.quick else args.seeds)]
     trees = 50 if args.quick else args.trees
