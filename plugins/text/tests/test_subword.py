@@ -104,9 +104,8 @@ def test_word_dropout_and_crop_keep_each_words_ngrams() -> None:
 @pytest.mark.slow
 def test_quick_run_with_subwords_predicts_raw_sentences(tmp_path: Path) -> None:
     result = run("text", quick=True, out=tmp_path,
-                 overrides=["model.subword=2000", "data.n=600", "data.limit=600",
-                            "train.epochs=3", "model.filters=20", "model.embedding_dim=32"])
-    assert result.metrics["accuracy"] >= 0.7
+                 overrides=["model.subword=2000"])
+    assert result.metrics["accuracy"] >= 0.75  # generated reviews, 3% label noise
     assert (result.run_dir / "class_ngrams.png").exists()
     rows, _ = predict_run(result.run_dir, ["the plot is wonderful .", "the cast is dullish ."])
     assert len(rows) == 2 and all(0.0 <= r["probability"] <= 1.0 for r in rows)
