@@ -39,7 +39,7 @@ manifest = Manifest(
                   "ensemble": 2, "lr_decay": "cosine",
                   "intent_head": "softmax", "intent_balance": 0.0,
                   "token_intent": 0.0, "intent_filters": 0, "intent_smoothing": 0.0,
-                  "intent_weight": 1.0},
+                  "intent_weight": 1.0, "char_filters": 0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
@@ -156,6 +156,9 @@ manifest = Manifest(
         "parse.intent_smoothing": "label smoothing of the softmax intent loss (0: off; not with "
                                   "intent_balance or the multi-label head)",
         "parse.intent_weight": "weight of the intent loss against the slot loss",
+        "parse.char_filters": "maps of the per-word character convolutions (width 3 over each "
+                              "word's first 20 characters) concatenated to every piece vector; "
+                              "0: off",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.val": "share of the data held out for validation (early stopping) "
