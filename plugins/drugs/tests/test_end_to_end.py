@@ -47,6 +47,31 @@ def test_quick_run_reloads_caches_and_predicts(tmp_path):
     reasons = {r.id: r.reason for r in rejected}
     assert "unparsable" in reasons["C1CC"] and "Se" in reasons["C[Se]C"]
 
+    # the benchmark's --pool: each run on its validation split, and their pooled mean
+    bench = _benchmark_module()
+    scores = [rmse for _, rmse in bench.pooled_rows([str(result.run_dir),
+                                                     str(again.run_dir)], [])]
+    assert len(scores) == 3 and all(np.isfinite(scores))
+    ids, measured, predicted = bench.validation_predictions(result.run_dir, [])
+    assert len(ids) == len(measured) == len(predicted) > 0
+    assert scores[0] == pytest.approx(float(np.sqrt(np.mean((predicted - measured) ** 2))))
+    # the RMSE of a mean is at most the mean of the RMSEs (it fails if pooling misaligns)
+    assert scores[2] <= (scores[0] + scores[1]) / 2 + 1e-9
+    _, _, one_rotation = bench.validation_predictions(result.run_dir,
+                                                      ["model.predict_rotations=1"])
+    assert not np.allclose(one_rotation, predicted)
+
+
+def _benchmark_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("drugs_benchmark",
+                                                  REPO / "benchmarks" / "drugs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 def _write_labelled_csv(path: Path) -> None:
     """Chlorinated (active) against hydroxylated (inactive) chains and rings."""
