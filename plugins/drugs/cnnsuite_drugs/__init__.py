@@ -26,7 +26,7 @@ manifest = Manifest(
                   "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16,
                   "max_rotation": "auto", "ensemble": 3},
         "split": {"method": "random", "val": 0.1, "test": 0.2},
-        "train": {"epochs": 20, "batch_size": 32, "patience": 10},
+        "train": {"epochs": 15, "batch_size": 32, "patience": 10},
     },
     quick_config={"data": {"limit": 120}, "features": {"n_conformers": 1},
                   "model": {"filters": [8, 16], "dense": 16, "test_rotations": 2,
