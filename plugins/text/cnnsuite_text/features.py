@@ -326,6 +326,13 @@ def read_word_vectors(path: str, vocab: Sequence[str], seed: int = 0
     return matrix.astype("float32"), found
 
 
+def word_ids(ids: Any, rank: int = 2) -> Any:
+    """The word ids of token ids (NumPy or TF): with ``model.subword`` each token is (word
+    id, its n-grams' hashed ids) on a last axis, which this drops; `rank` is the rank of
+    plain word ids (2 for a batch of sentences, 1 for one sentence)."""
+    return ids[..., 0] if len(ids.shape) == rank + 1 else ids
+
+
 def char_ngram_ids(sentences: Sequence[str], width: int, max_tokens: int, buckets: int,
                    per_word: int, n_min: int = 3, n_max: int = 5, case_fold: bool = True,
                    nfkc: bool = True, batch_size: int = 4096) -> np.ndarray:

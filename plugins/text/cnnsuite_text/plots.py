@@ -19,6 +19,8 @@ from cnnsuite.plots import (  # noqa: E402, F401
     training_curves,
 )
 
+from .features import word_ids  # noqa: E402
+
 
 def join_pieces(pieces: Sequence[str]) -> str:
     """Word pieces back to text: ``##`` suffixes glue to the piece before them."""
@@ -38,7 +40,7 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
     from keras import ops
 
     ids = ids[:limit]
-    words = ids[..., 0] if ids.ndim == 3 else ids  # model.subword: (word id, n-gram ids)
+    words = word_ids(ids)
     longest = max(int((words > 0).sum(axis=1).max()), 1)  # no all-padding columns
     ids, words = ids[:, :longest], words[:, :longest]
     embedded = model.get_layer("embedding")(ids)

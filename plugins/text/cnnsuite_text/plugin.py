@@ -243,12 +243,12 @@ class TextPlugin(Plugin):
 
         def cut(ids: Any) -> Any:
             # with model.subword each token is (word id, n-gram ids): the words decide
-            words = ids[..., 0] if len(ids.shape) == 3 else ids
+            words = wordpiece.word_ids(ids)
             longest = tf.reduce_max(tf.reduce_sum(tf.cast(words > 0, tf.int32), axis=1))
             ids = ids[:, : tf.maximum(longest, floor)]
             uniform = seeded_uniform(ids, seed) if unk_rate or crop else None
             if unk_rate:
-                words = ids[..., 0] if len(ids.shape) == 3 else ids
+                words = wordpiece.word_ids(ids)
                 drop = (words > 1) & (uniform(tf.shape(words)) < unk_rate)
                 words = tf.where(drop, tf.ones_like(words), words)
                 # a dropped word keeps its n-grams, as an unseen word has them
@@ -390,7 +390,7 @@ class TextPlugin(Plugin):
         head = explain.vector_model(model)
         rows = []
         for i, (row, ids) in enumerate(zip(features.meta["index"], features.x, strict=True)):
-            words_ids = ids[:, 0] if ids.ndim == 2 else ids  # model.subword: (word, grams)
+            words_ids = wordpiece.word_ids(ids, rank=1)
             length = int((words_ids > 0).sum())
             ids, words_ids = ids[:length], words_ids[:length]
             target = int(probabilities[i].argmax())
@@ -444,7 +444,7 @@ def crop_spans(ids: Any, rate: float, min_share: float,
 
     uniform = uniform or seeded_uniform(ids, 0)
     n, width = tf.shape(ids)[0], tf.shape(ids)[1]
-    words = ids[..., 0] if len(ids.shape) == 3 else ids
+    words = wordpiece.word_ids(ids)
     length = tf.reduce_sum(tf.cast(words > 0, tf.int32), axis=1)
     shortest = tf.maximum(1, tf.cast(tf.math.ceil(min_share * tf.cast(length, tf.float32)),
                                      tf.int32))
