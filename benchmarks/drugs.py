@@ -68,24 +68,29 @@ def forest_rmse(splits: dict[str, Any], seed: int, trees: int, dev: bool = False
     return float(np.sqrt(np.mean(np.square(predicted - scored.targets))))
 
 
-def validation_rmse(run_dir: Path, split: Any) -> float:
-    """RMSE per molecule (target units) of a finished run's model on its validation split.
-
-    The same prediction path as the test metrics (the plugin's `predict`, averaged over
-    `model.predict_rotations` and the conformers), so settings are chosen on validation
-    exactly as they will be scored on test.
-    """
+def run_predictions(loaded: Any, split: Any) -> tuple[np.ndarray, np.ndarray]:
+    """An opened run's model on `split`: (indices of the molecules kept, predictions per kept
+    molecule), through the same path as the test metrics (the plugin's `predict`, averaged
+    over `model.predict_rotations` and the conformers)."""
     from rich.console import Console
 
-    from cnnsuite._runner import featurize_cached, open_run, plugin_predict
+    from cnnsuite._runner import featurize_cached, plugin_predict
 
-    loaded = open_run(run_dir)
     features, _ = featurize_cached(loaded.plugin, split, loaded.state, loaded.config,
                                    Console(stderr=True))
     y_pred = plugin_predict(loaded.plugin, loaded.model, features, loaded.state,
                             loaded.config)
-    predicted = loaded.plugin.predictions(y_pred, features, loaded.state)
-    measured = np.asarray(split.targets)[features.meta["kept"]]
+    return features.meta["kept"], loaded.plugin.predictions(y_pred, features, loaded.state)
+
+
+def validation_rmse(run_dir: Path, split: Any) -> float:
+    """RMSE per molecule (target units) of a finished run's model on its validation split,
+    scored as the test metrics are, so settings are chosen on validation exactly as they
+    will be scored on test."""
+    from cnnsuite._runner import open_run
+
+    kept, predicted = run_predictions(open_run(run_dir), split)
+    measured = np.asarray(split.targets)[kept]
     return float(np.sqrt(np.mean(np.square(predicted - measured))))
 
 
@@ -95,20 +100,15 @@ def validation_predictions(run_dir: Path, overrides: list[str]) -> tuple[np.ndar
     `overrides` change prediction-time settings (``model.predict_rotations=32``) for this
     scoring only; the split and the features are the run's own.
     """
-    from rich.console import Console
-
-    from cnnsuite._runner import featurize_cached, open_run, plugin_predict
+    from cnnsuite._runner import open_run
 
     loaded = open_run(run_dir, overrides=overrides)
     config = loaded.config
     split = loaded.plugin.split(loaded.plugin.load_data(loaded.info.get("data"), config),
                                 config, int(config["seed"]))["val"]
-    features, _ = featurize_cached(loaded.plugin, split, loaded.state, config,
-                                   Console(stderr=True))
-    y_pred = plugin_predict(loaded.plugin, loaded.model, features, loaded.state, config)
-    kept = features.meta["kept"]
+    kept, predicted = run_predictions(loaded, split)
     return (np.asarray(split.ids)[kept].astype(str), np.asarray(split.targets)[kept],
-            loaded.plugin.predictions(y_pred, features, loaded.state))
+            predicted)
 
 
 def pooled_rows(run_dirs: list[str], overrides: list[str]) -> list[tuple[str, float]]:
