@@ -16,7 +16,8 @@ from ..features import learn_wordpiece_vocab, tokenizer_for, word_counts
 from ..features import normalize as normalize_text
 from .data import Utterance
 
-__all__ = ["MAX_CHARS", "aligned_pieces", "char_ids", "learn_chars", "learn_vocab"]
+__all__ = ["MAX_CHARS", "aligned_pieces", "char_ids", "learn_chars", "learn_stems", "learn_vocab",
+           "stem_ids", "stems_of"]
 
 MAX_CHARS = 20  # characters kept per word for the character convolutions
 
@@ -90,4 +91,35 @@ def char_ids(utterances: Sequence[Utterance], chars: Sequence[str], case_fold: b
         for j, word in enumerate(normalize_text(list(u.words[:n_words]), case_fold, nfkc)):
             ids = [index.get(c, 1) for c in word[:MAX_CHARS]]
             out[i, j, : len(ids)] = ids
+    return out
+
+
+def stems_of(words: Sequence[str], case_fold: bool, nfkc: bool) -> list[str]:
+    """Each word's English Snowball stem (the `snowballstemmer` package), after the same
+    normalisation as the pieces: 'flights' and 'flight' share 'flight', 'fares' 'fare'."""
+    import snowballstemmer
+
+    stemmer = snowballstemmer.stemmer("english")
+    return list(stemmer.stemWords(normalize_text(list(words), case_fold, nfkc)))
+
+
+def learn_stems(utterances: Sequence[Utterance], case_fold: bool, nfkc: bool,
+                min_count: int = 2) -> list[str]:
+    """The stems of the training words seen at least `min_count` times, sorted; ids 0
+    (padding) and 1 (a rarer or unseen stem) come before them."""
+    from collections import Counter
+
+    counts = Counter(stems_of([w for u in utterances for w in u.words], case_fold, nfkc))
+    return sorted(s for s, n in counts.items() if n >= min_count)
+
+
+def stem_ids(utterances: Sequence[Utterance], stems: Sequence[str], case_fold: bool,
+             nfkc: bool, n_words: int) -> np.ndarray:
+    """Stem ids ``(n, n_words)`` of each word (2 + index in `stems`, 1 for a stem not in
+    `stems`, 0 for padding)."""
+    index = {s: i + 2 for i, s in enumerate(stems)}
+    out = np.zeros((len(utterances), n_words), dtype="int32")
+    for i, u in enumerate(utterances):
+        found = [index.get(s, 1) for s in stems_of(u.words[:n_words], case_fold, nfkc)]
+        out[i, : len(found)] = found
     return out

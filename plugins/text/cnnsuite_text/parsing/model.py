@@ -24,10 +24,11 @@ from cnnsuite import ConfigError
 
 from .crf import CRFLoss, CRFTransitions
 
-__all__ = ["BalancedIntentLoss", "DilatedConvEncoder", "IntentSets", "SentenceConvs",
-           "SmoothedIntentLoss", "TokenVote", "WordChars", "WordGather", "balanced_weights",
-           "build_frame_parser", "char_filters", "head_name", "intent_atoms", "intent_options",
-           "member_names", "token_intent"]
+__all__ = ["AttentionPool", "BalancedIntentLoss", "DilatedConvEncoder", "IntentSets",
+           "SentenceConvs", "SmoothedIntentLoss", "TokenVote", "WordChars", "WordGather",
+           "WordStems", "balanced_weights", "build_frame_parser", "char_filters", "head_name",
+           "intent_atoms", "intent_attention", "intent_options", "member_names", "stem_dim",
+           "to_pieces", "token_intent"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -124,6 +125,45 @@ class SentenceConvs(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
+class AttentionPool(keras.layers.Layer):
+    """Attention pooling with learnt queries (Lin et al. 2017's structured self-attention;
+    Liu & Lane 2016 attend for the intent): ``heads`` score vectors
+    ``w_h . tanh(W e_t + b)`` over the real pieces (``ids > 0``), a softmax per head over
+    the pieces, and each head's weighted sum of the encoding.
+
+    Inputs: encoding ``(batch, pieces, d)`` and piece ids; returns ``(batch, heads * d)``.
+    """
+
+    def __init__(self, heads: int = 4, dim: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.heads, self.dim = int(heads), int(dim)
+        self.hidden = keras.layers.Dense(self.dim, activation="tanh", name="attention_hidden")
+        self.score = keras.layers.Dense(self.heads, use_bias=False, name="attention_score")
+
+    def build(self, input_shape: Any) -> None:
+        self.hidden.build(input_shape[0])
+        self.score.build((*input_shape[0][:-1], self.dim))
+        self.built = True
+
+    def weights_of(self, encoding: Any, ids: Any) -> Any:
+        """The attention weights ``(batch, heads, pieces)``, zero on padding pieces."""
+        mask = ops.expand_dims(ops.cast(ids > 0, encoding.dtype), -1)
+        scores = self.score(self.hidden(encoding)) + (mask - 1.0) * 1e4
+        return ops.transpose(ops.softmax(scores, axis=1) * mask, (0, 2, 1))
+
+    def call(self, inputs: Any) -> Any:
+        encoding, ids = inputs
+        pooled = ops.matmul(self.weights_of(encoding, ids), encoding)  # (batch, heads, d)
+        return ops.reshape(pooled, (-1, self.heads * ops.shape(encoding)[-1]))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], self.heads * input_shape[0][-1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "heads": self.heads, "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
 class WordChars(keras.layers.Layer):
     """Character convolutions per word (Ma & Hovy 2016; dos Santos & Zadrozny 2014): each
     word's characters are embedded, convolved (width 3, ReLU) and max-pooled over the
@@ -155,12 +195,7 @@ class WordChars(keras.layers.Layer):
         h = self.conv(self.embed(flat) * mask)
         words = ops.max(h + (mask - 1.0) * 1e4, axis=1) * ops.max(mask, axis=1)
         words = ops.reshape(words, (shape[0], shape[1], self.filters))
-        # the word of each piece: how many words start at or before it, minus one
-        where = ops.expand_dims(ops.arange(1, ops.shape(pieces)[1] + 1, dtype="int32"), -1)
-        begun = (ops.expand_dims(starts, 1) <= where[None]) & ops.expand_dims(starts > 0, 1)
-        word_of = ops.maximum(ops.sum(ops.cast(begun, "int32"), axis=-1) - 1, 0)
-        out = ops.take_along_axis(words, ops.expand_dims(word_of, -1), axis=1)
-        return out * ops.expand_dims(ops.cast(pieces > 0, out.dtype), -1)
+        return to_pieces(words, starts, pieces)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (*input_shape[2][:2], self.filters)
@@ -168,6 +203,47 @@ class WordChars(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "n_chars": self.n_chars, "dim": self.dim,
                 "filters": self.filters}
+
+
+def to_pieces(words: Any, starts: Any, pieces: Any) -> Any:
+    """Per-word vectors ``(batch, words, d)`` spread to the pieces ``(batch, pieces, d)``:
+    every piece gets its word's vector (`starts`: 1-based first pieces, 0 padding), padding
+    pieces (``pieces == 0``) zero."""
+    # the word of each piece: how many words start at or before it, minus one
+    where = ops.expand_dims(ops.arange(1, ops.shape(pieces)[1] + 1, dtype="int32"), -1)
+    begun = (ops.expand_dims(starts, 1) <= where[None]) & ops.expand_dims(starts > 0, 1)
+    word_of = ops.maximum(ops.sum(ops.cast(begun, "int32"), axis=-1) - 1, 0)
+    out = ops.take_along_axis(words, ops.expand_dims(word_of, -1), axis=1)
+    return out * ops.expand_dims(ops.cast(pieces > 0, out.dtype), -1)
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class WordStems(keras.layers.Layer):
+    """An embedding of each word's Snowball stem given to every piece of the word, so that
+    inflections ('flight'/'flights', 'fare'/'fares') share evidence beside their pieces.
+
+    Inputs: stem ids ``(batch, words)`` (0: padding, 1: rare or unseen), word starts and
+    piece ids; returns ``(batch, pieces, dim)``, zero on padding pieces.
+    """
+
+    def __init__(self, n_stems: int = 2, dim: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_stems, self.dim = int(n_stems), int(dim)
+        self.embed = keras.layers.Embedding(self.n_stems, self.dim, name="stem_embedding")
+
+    def build(self, input_shape: Any) -> None:
+        self.embed.build((None, None))
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        stems, starts, pieces = inputs
+        return to_pieces(self.embed(stems), starts, pieces)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (*input_shape[2][:2], self.dim)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_stems": self.n_stems, "dim": self.dim}
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -339,6 +415,12 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
         kim = keras.layers.Dropout(float(cfg["dropout"]), name=f"intent_convs_dropout{suffix}")(
             kim)
         sentence = keras.layers.Concatenate(name=f"intent_features{suffix}")([pooled, kim])
+    heads = intent_attention(cfg)
+    if heads > 0:  # the intent also reads attention pooling with learnt queries
+        attended = AttentionPool(heads, name=f"intent_attention{suffix}")([encoding, pieces])
+        attended = keras.layers.Dropout(float(cfg["dropout"]),
+                                        name=f"intent_attention_dropout{suffix}")(attended)
+        sentence = keras.layers.Concatenate(name=f"intent_pooled{suffix}")([sentence, attended])
     intent = keras.layers.Dense(n_intents, activation="sigmoid" if multilabel else "softmax",
                                 name=head_name(suffix, multilabel, n_labels > 0))(sentence)
     summary = keras.layers.Dense(int(cfg["summary_dim"]), activation="gelu",
@@ -370,6 +452,28 @@ DEFAULT_INTENT_FILTERS = 0  # no sentence encoder of the intent's own
 DEFAULT_INTENT_SMOOTHING = 0.0
 DEFAULT_INTENT_WEIGHT = 1.0
 DEFAULT_CHAR_FILTERS = 0  # no character convolutions
+DEFAULT_INTENT_ATTENTION = 0  # the intent reads max+mean pooling only
+DEFAULT_STEM_DIM = 0  # no stem embedding
+
+
+def stem_dim(cfg: dict[str, Any]) -> int:
+    """``parse.stem_dim``: size of the embedding of each word's Snowball stem concatenated
+    to its pieces' vectors (0: none)."""
+    dim = cfg.get("stem_dim", DEFAULT_STEM_DIM)
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 0:
+        raise ConfigError(f"parse.stem_dim={dim!r}: give the size of the word-stem "
+                          "embedding, 0 (off) or more (64)")
+    return dim
+
+
+def intent_attention(cfg: dict[str, Any]) -> int:
+    """``parse.intent_attention``: heads of attention pooling with learnt queries whose
+    output the intent head reads beside the max+mean pooling (0: none)."""
+    heads = cfg.get("intent_attention", DEFAULT_INTENT_ATTENTION)
+    if isinstance(heads, bool) or not isinstance(heads, int) or heads < 0:
+        raise ConfigError(f"parse.intent_attention={heads!r}: give the number of attention "
+                          "heads of the intent's pooling, 0 (off) or more (4)")
+    return heads
 
 
 def char_filters(cfg: dict[str, Any]) -> int:
@@ -443,7 +547,8 @@ def member_names(n_members: int) -> list[str]:
 def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
                        cfg: dict[str, Any], steps_per_epoch: int = 0,
                        epochs: int = 0, intents: list[str] | None = None,
-                       intent_counts: Any = None, n_chars: int = 0) -> keras.Model:
+                       intent_counts: Any = None, n_chars: int = 0,
+                       n_stems: int = 0) -> keras.Model:
     """A compiled joint parser: ``{"pieces", "starts"} -> {"intent", "slots"}``.
 
     With ``cfg["ensemble"] = K > 1`` the piece embedding is shared by K parsers
@@ -471,6 +576,11 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
     training's character vocabulary with padding and unknown, then required) the model
     has a third input ``chars`` (``(batch, words, chars)``) and each piece's vector is its
     embedding concatenated with its word's character convolutions (`WordChars`).
+    With ``cfg["intent_attention"] = h > 0`` each member's intent head also reads `h`
+    heads of attention pooling over its encoding (`AttentionPool`). With
+    ``cfg["stem_dim"] = d > 0`` (`n_stems`, the training's stem vocabulary with padding and
+    unknown, then required) the model has an input ``stems`` (``(batch, words)``) and each
+    piece's vector also carries its word's stem embedding (`WordStems`).
     """
     pieces = keras.Input(shape=(None,), dtype="int32", name="pieces")
     starts = keras.Input(shape=(None,), dtype="int32", name="starts")
@@ -488,6 +598,15 @@ def build_frame_parser(vocab_size: int, n_intents: int, n_tags: int,
         spelled = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
                                                 name="char_dropout")(spelled)
         vectors = keras.layers.Concatenate(name="piece_and_chars")([vectors, spelled])
+    if stem_dim(cfg) > 0:
+        if n_stems < 3:
+            raise ValueError("a stem embedding needs the training's stems")
+        inputs["stems"] = keras.Input(shape=(None,), dtype="int32", name="stems")
+        stemmed = WordStems(n_stems, stem_dim(cfg), name="word_stems")(
+            [inputs["stems"], starts, pieces])
+        stemmed = keras.layers.SpatialDropout1D(float(cfg["embedding_dropout"]),
+                                                name="stem_dropout")(stemmed)
+        vectors = keras.layers.Concatenate(name="piece_and_stem")([vectors, stemmed])
     ensemble, decay = cfg.get("ensemble", DEFAULT_ENSEMBLE), cfg.get("lr_decay", DEFAULT_LR_DECAY)
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise ConfigError(f"parse.ensemble={ensemble!r}: give the number of parsers, 1 or more")

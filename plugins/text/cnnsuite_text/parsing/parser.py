@@ -34,7 +34,7 @@ from ..data import decode_lines
 from . import data as frames
 from .crf import unpack
 from .decoding import constrained_viterbi, greedy
-from .features import aligned_pieces, char_ids, learn_chars, learn_vocab
+from .features import aligned_pieces, char_ids, learn_chars, learn_stems, learn_vocab, stem_ids
 from .metrics import frame_metrics
 
 # the model module also registers the parser's layers for loading
@@ -46,6 +46,7 @@ from .model import (
     intent_atoms,
     intent_head,
     member_names,
+    stem_dim,
     token_intent,
 )
 
@@ -107,6 +108,8 @@ class FrameParser:
                                 "at least two")
         extra = ({"chars": learn_chars(utterances, bool(feat["case_fold"]), bool(feat["nfkc"]))}
                  if char_filters(config["parse"]) > 0 else {})
+        if stem_dim(config["parse"]) > 0:  # the stems seen at least twice in training
+            extra["stems"] = learn_stems(utterances, bool(feat["case_fold"]), bool(feat["nfkc"]))
         return {"task": "parsing", "vocab": vocab, "tags": tags, "intents": intents, **extra,
                 "tokenizer": {"kind": "wordpiece", "case_fold": bool(feat["case_fold"]),
                               "nfkc": bool(feat["nfkc"]),
@@ -128,6 +131,9 @@ class FrameParser:
         x = {"pieces": pieces, "starts": starts}
         if "chars" in state:  # the characters of each word, for the character convolutions
             x["chars"] = char_ids(used, state["chars"], bool(tok["case_fold"]),
+                                  bool(tok["nfkc"]), starts.shape[1])
+        if "stems" in state:  # each word's stem id, for the stem embedding
+            x["stems"] = stem_ids(used, state["stems"], bool(tok["case_fold"]),
                                   bool(tok["nfkc"]), starts.shape[1])
         if not used or used[0].tags is None:
             return Features(x=x, rejected=rejected, meta={"index": kept})
@@ -160,7 +166,8 @@ class FrameParser:
                                   len(state["tags"]), config["parse"], steps_per_epoch=steps,
                                   epochs=int(train["epochs"]), intents=state["intents"],
                                   intent_counts=counts,
-                                  n_chars=len(state.get("chars", ())) + 2)
+                                  n_chars=len(state.get("chars", ())) + 2,
+                                  n_stems=len(state.get("stems", ())) + 2)
 
     def batch_transform(self, config: Config, training: bool
                         ) -> Callable[[Any, Any], tuple[Any, Any]] | None:
@@ -188,6 +195,12 @@ class FrameParser:
             cut_x = {"pieces": pieces, "starts": x["starts"][:, :n_words]}
             if "chars" in x:
                 cut_x["chars"] = x["chars"][:, :n_words]
+            if "stems" in x:  # word dropout for the stems too (a dropped stem reads 1)
+                stems = x["stems"][:, :n_words]
+                if unk_rate > 0:
+                    drop = tf.random.uniform(tf.shape(stems), seed=seed + 1) < unk_rate
+                    stems = tf.where(drop & (stems > 0), tf.ones_like(stems), stems)
+                cut_x["stems"] = stems
             x = cut_x
             if y is None:
                 return (x,)
@@ -227,6 +240,8 @@ class FrameParser:
                       "starts": x["starts"][rows, :n_words]}
             if "chars" in x:
                 inputs["chars"] = x["chars"][rows, :n_words]
+            if "stems" in x:
+                inputs["stems"] = x["stems"][rows, :n_words]
             out = model(inputs, training=False)
             intents.append(np.asarray(out["intent"]))
             scores = np.asarray(out["slots"])
