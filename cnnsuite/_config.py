@@ -20,7 +20,8 @@ HOST_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "split": {"val": 0.1, "test": 0.2},
     "train": {"epochs": 20, "batch_size": 64, "patience": 5, "shuffle_buffer": 10000,
-              "backup_interval_s": 30.0, "monitor": "val_loss", "pipeline": "auto"},
+              "backup_interval_s": 30.0, "monitor": "val_loss", "pipeline": "auto",
+              "refit": False},
     "featurize": {"executor": "local", "workers": 0},
 }
 HOST_QUICK: dict[str, Any] = {"train": {"epochs": 2, "patience": 2}}
@@ -39,6 +40,9 @@ HOST_HELP: dict[str, str] = {
                       "needed) or auto (tf.data when TensorFlow is installed)",
     "train.monitor": "what early stopping watches, e.g. val_loss or val_accuracy "
                      "(higher is better for names with acc or auc)",
+    "train.refit": "after the fit with validation, train a fresh model on train + val for "
+                   "the best epoch count found and test that one (the final-model protocol "
+                   "of a baseline fitted on all labelled data); doubles the training time",
     "train.backup_interval_s": "least seconds between resumable backups at epoch ends "
                                "(0: every epoch); bounds the work an interruption loses",
 }

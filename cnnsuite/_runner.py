@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import inspect
+import json
 import os
 import platform
 import shutil
@@ -222,6 +223,12 @@ def _train_and_evaluate(
         if name not in features or len(features[name]) == 0:
             raise BadInputError(f"nothing in the {name} split could be featurised; "
                                 f"see {run_dir / 'rejected.csv'}")
+    refit = bool(config["train"].get("refit", False))
+    if refit and ("val" not in features or len(features["val"]) == 0):
+        raise UsageError("train.refit needs a validation split to choose the epoch count: "
+                         "set split.val above 0 (or leave train.refit false)")
+    if refit and distributed is not None:
+        raise UsageError("train.refit is not supported with --distribute; leave it false")
     console.print(
         f"data: {len(examples)} records; train {len(features['train'])}, "
         f"val {len(features['val']) if 'val' in features else 0}, "
@@ -230,9 +237,28 @@ def _train_and_evaluate(
     )
 
     tick = time.perf_counter()
-    model = plugin.build_model(features["train"], state, config)
-    history = fit_model(plugin, model, features["train"], features.get("val"), config, run_dir,
-                        console, extra_callbacks, resuming)
+    refit_marker = run_dir / ".refit.json"
+    if resuming and refit_marker.exists():  # the fit with validation had finished
+        refit_epochs = int(json.loads(refit_marker.read_text())["epochs"])
+        history = _read_history(run_dir / "history.csv")
+    else:
+        model = plugin.build_model(features["train"], state, config)
+        history = fit_model(plugin, model, features["train"], features.get("val"), config,
+                            run_dir, console, extra_callbacks, resuming)
+        refit_epochs = 0
+    if refit:
+        if not refit_epochs:
+            refit_epochs = best_epoch_count(history, config)
+            atomic_write_json(refit_marker, {"epochs": refit_epochs})
+            resuming = False
+        console.print(f"refit: training a fresh model on train + val "
+                      f"({len(features['train']) + len(features['val'])} rows) for "
+                      f"{refit_epochs} epochs, the best of the fit with validation")
+        _seed_everything(int(config["seed"]))
+        model = plugin.build_model(features["train"], state, config)
+        fit_model(plugin, model, join_features(features["train"], features["val"]), None,
+                  config, run_dir, console, extra_callbacks, resuming, epochs=refit_epochs,
+                  tag="-refit")
     timings["train_s"] = time.perf_counter() - tick
     if distributed is not None:
         model = localise(model, lambda: plugin.build_model(features["train"], state, config))
@@ -249,6 +275,8 @@ def _train_and_evaluate(
     timings["evaluate_s"] = time.perf_counter() - tick
     metrics_json = metrics.to_json()
     metrics_json["n_test"] = len(features["test"])
+    if refit:
+        metrics_json["refit_epochs"] = refit_epochs
     metrics_json["n_rejected"] = n_rejected
     metrics_json["feature_cache_hit"] = cache_hits
     atomic_write_json(run_dir / "metrics.json", metrics_json)  # before plots: never lost
@@ -261,7 +289,8 @@ def _train_and_evaluate(
         metrics_json["plots_error"] = f"{type(exc).__name__}: {exc}"
         console.print(f"[yellow]warning[/]: the plots failed ({metrics_json['plots_error']}); "
                       "the model, metrics and report are kept", highlight=False)
-    _write_report(run_dir, manifest, config, data, metrics, plots, n_rejected, timings, history)
+    _write_report(run_dir, manifest, config, data, metrics, plots, n_rejected, timings, history,
+                  refit_epochs if refit else 0)
     atomic_write_json(run_dir / "metrics.json", metrics_json)
     headline = metrics.headline
     console.print(f"[bold green]done[/]: {headline} = {metrics.values[headline]:.4g} "
@@ -298,30 +327,38 @@ def fit_model(
     console: Console,
     extra_callbacks: Sequence[Any] = (),
     resuming: bool = False,
+    epochs: int | None = None,
+    tag: str = "",
 ) -> dict[str, list[float]]:
-    """Train with progress, early stopping, TensorBoard logs and resumable backups."""
+    """Train with progress, early stopping, TensorBoard logs and resumable backups.
+
+    `epochs` overrides ``train.epochs`` (the refit trains for the best epoch count while
+    the model's schedule keeps the configured length); `tag` names a second training's
+    files (``history-refit.csv``) so they do not replace the first's.
+    """
     import keras
 
     from ._callbacks import RichProgress, TimedBackup
 
     if train.y is None:
         raise RunError(f"plugin {plugin.name!r} gave training features without targets")
-    epochs = int(config["train"]["epochs"])
+    epochs = int(config["train"]["epochs"]) if epochs is None else int(epochs)
     batch = int(config["train"]["batch_size"])
     steps = -(-len(train) // batch)
     train_ds = make_dataset(train, config, plugin, training=True)
     val_ds = make_dataset(val, config, plugin, training=False) if val and len(val) else None
-    partial_history = run_dir / ".history.partial.csv"
+    partial_history = run_dir / f".history{tag}.partial.csv"
     if not resuming:
         partial_history.unlink(missing_ok=True)
     callbacks: list[Any] = [
-        TimedBackup(str(run_dir / ".backup"), float(config["train"]["backup_interval_s"])),
+        TimedBackup(str(run_dir / f".backup{tag}"),
+                    float(config["train"]["backup_interval_s"])),
         keras.callbacks.CSVLogger(str(partial_history), append=True),
         RichProgress(console, epochs, steps),
     ]
     if tensorflow_available():  # Keras writes TensorBoard logs with tf.summary
         callbacks.insert(2, keras.callbacks.TensorBoard(
-            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0))
+            str(run_dir / f"tensorboard{tag}"), write_graph=False, profile_batch=0))
     else:
         console.print("[dim]TensorFlow is not installed: no TensorBoard logs "
                       "(history.csv has every epoch)[/dim]")
@@ -340,9 +377,35 @@ def fit_model(
             ",".join(f"{history[k][i]:g}" if k == "epoch" else repr(history[k][i]) for k in keys)
             for i in range(len(history[keys[0]]))
         ]
-        atomic_write_text(run_dir / "history.csv", "\n".join(lines) + "\n")
+        atomic_write_text(run_dir / f"history{tag}.csv", "\n".join(lines) + "\n")
     partial_history.unlink(missing_ok=True)
     return history
+
+
+def best_epoch_count(history: dict[str, list[float]], config: Config) -> int:
+    """Epochs up to the best value of ``train.monitor`` in a fit's history (refit length)."""
+    monitor = str(config["train"].get("monitor", "val_loss"))
+    values = np.asarray(history.get(monitor, []), dtype=float)
+    if values.size == 0 or np.all(np.isnan(values)):
+        raise RunError(f"train.refit: the fit with validation logged no {monitor!r}; "
+                       f"set train.monitor to a logged validation metric")
+    higher = "acc" in monitor or "auc" in monitor  # as early stopping reads the name
+    best = np.nanargmax(values) if higher else np.nanargmin(values)
+    return int(best) + 1
+
+
+def join_features(first: Features, second: Features) -> Features:
+    """Rows of `first` then `second` (inputs and targets) for a refit on train + val."""
+    def join(a: Any, b: Any) -> Any:
+        if isinstance(a, dict):
+            return {key: join(a[key], b[key]) for key in a}
+        return np.concatenate([np.asarray(a), np.asarray(b)])
+
+    try:
+        return Features(x=join(first.x, second.x), y=join(first.y, second.y))
+    except (ValueError, KeyError) as exc:
+        raise RunError(f"train.refit: the train and val features cannot be joined ({exc}); "
+                       "this plugin's features differ in shape between splits") from exc
 
 
 def _read_history(path: Path) -> dict[str, list[float]]:
@@ -425,6 +488,7 @@ def _write_report(
     n_rejected: int,
     timings: dict[str, float],
     history: dict[str, list[float]],
+    refit_epochs: int = 0,
 ) -> None:
     head = metrics.headline
     lines = [
@@ -432,7 +496,9 @@ def _write_report(
         "",
         f"- plugin: {manifest.distribution} {manifest.version} ({manifest.summary})",
         f"- data: {data or 'offline default'}",
-        f"- seed: {config['seed']}; epochs run: {len(history.get('epoch', []))}",
+        f"- seed: {config['seed']}; epochs run: {len(history.get('epoch', []))}"
+        + (f"; then refit on train + val for {refit_epochs} epochs (history-refit.csv)"
+           if refit_epochs else ""),
         f"- machine: {platform.machine()}, {os.cpu_count()} cores",
         f"- **{head}: {metrics.values[head]:.4g}** "
         f"({'higher' if metrics.higher_is_better else 'lower'} is better)",

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from cnnsuite import BadInputError, UsageError
-from cnnsuite._runner import evaluate_run, predict_run, run
+from cnnsuite._data import Features
+from cnnsuite._errors import RunError
+from cnnsuite._runner import best_epoch_count, evaluate_run, join_features, predict_run, run
 
 RECORD = ["config.toml", "environment.json", "model.keras", "history.csv", "metrics.json",
           "report.md", "state.json", "run.json", "rejected.csv"]
@@ -81,6 +83,74 @@ def test_interrupted_run_resumes_from_last_epoch(fake_plugins: Path, tmp_path: P
     assert info["status"] == "done" and info["resumed"] == 1
     with pytest.raises(UsageError, match="already complete"):
         run("tinygood", resume=run_dir)
+
+
+@pytest.mark.slow
+def test_refit_trains_on_train_and_val_for_the_best_epoch_count(fake_plugins: Path,
+                                                                tmp_path: Path) -> None:
+    result = run("tinygood", out=tmp_path, overrides=["train.epochs=4", "train.refit=true"])
+    run_dir = result.run_dir
+    with (run_dir / "history.csv").open() as handle:
+        first = list(csv.DictReader(handle))
+    losses = [float(row["val_loss"]) for row in first]
+    best = losses.index(min(losses)) + 1
+    assert len(first) == 4 and result.metrics["refit_epochs"] == best
+    with (run_dir / "history-refit.csv").open() as handle:
+        refit_rows = list(csv.DictReader(handle))
+    assert len(refit_rows) == best and "val_loss" not in refit_rows[0]
+    assert result.metrics["accuracy"] > 0.8
+    assert f"refit on train + val for {best} epochs" in (run_dir / "report.md").read_text()
+    assert not (run_dir / ".backup-refit").exists()
+
+
+@pytest.mark.slow
+def test_refit_interrupted_resumes_without_repeating_the_first_fit(fake_plugins: Path,
+                                                                   tmp_path: Path) -> None:
+    # 4 epochs with validation, then the refit: the interruption at the refit's end of
+    # epoch 1 is the 5th on_epoch_end overall only if the best epoch count is >= 1
+    class _InterruptInRefit(_Interrupt):
+        calls = 0
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            type(self).calls += 1
+            if type(self).calls == 5:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run("tinygood", out=tmp_path, callbacks=[_InterruptInRefit(0)],
+            overrides=["train.epochs=4", "train.refit=true", "train.backup_interval_s=0"])
+    run_dir = next((tmp_path / "tinygood").iterdir())
+    stamp = (run_dir / "history.csv").read_bytes()
+    epochs = json.loads((run_dir / ".refit.json").read_text())["epochs"]
+    result = run("tinygood", resume=run_dir)
+    assert (run_dir / "history.csv").read_bytes() == stamp  # the first fit was not redone
+    assert result.metrics["refit_epochs"] == epochs
+    with (run_dir / "history-refit.csv").open() as handle:
+        assert [int(r["epoch"]) for r in csv.DictReader(handle)] == list(range(epochs))
+
+
+def test_refit_needs_a_validation_split(fake_plugins: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="split.val"):
+        run("tinygood", out=tmp_path, quick=True, overrides=["split.val=0", "train.refit=true"])
+
+
+def test_best_epoch_count_follows_the_monitor() -> None:
+    history = {"val_loss": [0.9, 0.5, float("nan"), 0.7], "val_accuracy": [0.5, 0.6, 0.9, 0.8]}
+    assert best_epoch_count(history, {"train": {"monitor": "val_loss"}}) == 2
+    assert best_epoch_count(history, {"train": {"monitor": "val_accuracy"}}) == 3
+    with pytest.raises(RunError, match="val_auc"):
+        best_epoch_count(history, {"train": {"monitor": "val_auc"}})
+
+
+def test_join_features_joins_named_inputs_and_targets() -> None:
+    a = Features(x={"ids": np.zeros((2, 3)), "mask": np.ones((2, 3))}, y={"intent": np.arange(2)})
+    b = Features(x={"ids": np.ones((1, 3)), "mask": np.zeros((1, 3))}, y={"intent": np.arange(1)})
+    joined = join_features(a, b)
+    assert len(joined) == 3 and joined.x["ids"][2].tolist() == [1, 1, 1]
+    assert joined.y["intent"].tolist() == [0, 1, 0]
+    with pytest.raises(RunError, match="cannot be joined"):
+        join_features(a, Features(x={"ids": np.ones((1, 4)), "mask": np.ones((1, 4))},
+                                  y={"intent": np.arange(1)}))
 
 
 @pytest.mark.slow
