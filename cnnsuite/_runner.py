@@ -255,10 +255,11 @@ def _train_and_evaluate(
                       f"({len(features['train']) + len(features['val'])} rows) for "
                       f"{refit_epochs} epochs, the best of the fit with validation")
         _seed_everything(int(config["seed"]))
-        model = plugin.build_model(features["train"], state, config)
-        fit_model(plugin, model, join_features(features["train"], features["val"]), None,
-                  config, run_dir, console, extra_callbacks, resuming, epochs=refit_epochs,
-                  tag="-refit")
+        both = join_features(features["train"], features["val"])
+        # built on the joined rows: a schedule counted in steps keeps its length in epochs
+        model = plugin.build_model(both, state, config)
+        fit_model(plugin, model, both, None, config, run_dir, console, extra_callbacks,
+                  resuming, epochs=refit_epochs, tag="-refit")
     timings["train_s"] = time.perf_counter() - tick
     if distributed is not None:
         model = localise(model, lambda: plugin.build_model(features["train"], state, config))
