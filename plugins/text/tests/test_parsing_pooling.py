@@ -45,6 +45,30 @@ def test_attention_pool_is_a_softmax_over_the_real_pieces() -> None:
     assert np.allclose(out, again, atol=1e-5)
 
 
+def test_detached_attention_sends_no_gradient_into_the_encoding() -> None:
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("gradient check written with tf.GradientTape")
+    import tensorflow as tf
+
+    from cnnsuite_text.parsing.model import AttentionPool
+
+    keras.utils.set_random_seed(0)
+    encoding = tf.constant(np.random.default_rng(0).normal(size=(1, 4, 6)), tf.float32)
+    ids = tf.constant([[3, 4, 5, 0]], tf.int32)
+    for detach, moves in ((False, True), (True, False)):
+        layer = AttentionPool(heads=2, dim=8, detach=detach)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(encoding)
+            total = tf.reduce_sum(layer([encoding, ids]) ** 2)
+        grad = tape.gradient(total, encoding)
+        assert (grad is not None and float(tf.reduce_max(tf.abs(grad))) > 0) == moves
+        # the heads themselves still learn
+        assert all(g is not None for g in tape.gradient(total, layer.trainable_weights))
+        assert AttentionPool.from_config(layer.get_config()).detach == detach
+
+
 def _cued(n: int, seed: int, words: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray]:
     # intent k is cued by piece 5 + k somewhere among random filler pieces
     rng = np.random.default_rng(seed)
@@ -90,11 +114,12 @@ def test_default_parser_has_no_attention_or_stems() -> None:
 
 @pytest.mark.parametrize("bad", [{"intent_attention": -1}, {"intent_attention": 1.5},
                                  {"intent_attention": True}, {"stem_dim": -2},
-                                 {"stem_dim": "64"}])
+                                 {"stem_dim": "64"},
+                                 {"intent_attention": 1, "attention_detach": "yes"}])
 def test_bad_pooling_or_stem_options_are_config_errors(bad: dict) -> None:
     from cnnsuite_text.parsing.model import build_frame_parser
 
-    key = next(iter(bad))
+    key = list(bad)[-1]
     with pytest.raises(ConfigError, match=f"parse.{key}"):
         build_frame_parser(30, 3, 3, {**CFG, **bad}, n_stems=10)
 

@@ -26,9 +26,9 @@ from .crf import CRFLoss, CRFTransitions
 
 __all__ = ["AttentionPool", "BalancedIntentLoss", "DilatedConvEncoder", "IntentSets",
            "SentenceConvs", "SmoothedIntentLoss", "TokenVote", "WordChars", "WordGather",
-           "WordStems", "balanced_weights", "build_frame_parser", "char_filters", "head_name",
-           "intent_atoms", "intent_attention", "intent_options", "member_names", "stem_dim",
-           "to_pieces", "token_intent"]
+           "WordStems", "attention_detach", "balanced_weights", "build_frame_parser",
+           "char_filters", "head_name", "intent_atoms", "intent_attention", "intent_options",
+           "member_names", "stem_dim", "to_pieces", "token_intent"]
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -132,11 +132,14 @@ class AttentionPool(keras.layers.Layer):
     the pieces, and each head's weighted sum of the encoding.
 
     Inputs: encoding ``(batch, pieces, d)`` and piece ids; returns ``(batch, heads * d)``.
+    With ``detach`` no gradient flows back into the encoding: the heads learn to read it,
+    and the encoder is trained by the other paths only (as without the attention).
     """
 
-    def __init__(self, heads: int = 4, dim: int = 64, **kwargs: Any) -> None:
+    def __init__(self, heads: int = 4, dim: int = 64, detach: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.heads, self.dim = int(heads), int(dim)
+        self.heads, self.dim, self.detach = int(heads), int(dim), bool(detach)
         self.hidden = keras.layers.Dense(self.dim, activation="tanh", name="attention_hidden")
         self.score = keras.layers.Dense(self.heads, use_bias=False, name="attention_score")
 
@@ -153,6 +156,8 @@ class AttentionPool(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         encoding, ids = inputs
+        if self.detach:
+            encoding = ops.stop_gradient(encoding)
         pooled = ops.matmul(self.weights_of(encoding, ids), encoding)  # (batch, heads, d)
         return ops.reshape(pooled, (-1, self.heads * ops.shape(encoding)[-1]))
 
@@ -160,7 +165,8 @@ class AttentionPool(keras.layers.Layer):
         return (input_shape[0][0], self.heads * input_shape[0][-1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "heads": self.heads, "dim": self.dim}
+        return {**super().get_config(), "heads": self.heads, "dim": self.dim,
+                "detach": self.detach}
 
 
 @keras.saving.register_keras_serializable(package="cnnsuite_text")
@@ -417,7 +423,8 @@ def _member(vectors: Any, pieces: Any, starts: Any, n_intents: int, n_tags: int,
         sentence = keras.layers.Concatenate(name=f"intent_features{suffix}")([pooled, kim])
     heads = intent_attention(cfg)
     if heads > 0:  # the intent also reads attention pooling with learnt queries
-        attended = AttentionPool(heads, name=f"intent_attention{suffix}")([encoding, pieces])
+        attended = AttentionPool(heads, detach=attention_detach(cfg),
+                                 name=f"intent_attention{suffix}")([encoding, pieces])
         attended = keras.layers.Dropout(float(cfg["dropout"]),
                                         name=f"intent_attention_dropout{suffix}")(attended)
         sentence = keras.layers.Concatenate(name=f"intent_pooled{suffix}")([sentence, attended])
@@ -474,6 +481,15 @@ def intent_attention(cfg: dict[str, Any]) -> int:
         raise ConfigError(f"parse.intent_attention={heads!r}: give the number of attention "
                           "heads of the intent's pooling, 0 (off) or more (4)")
     return heads
+
+
+def attention_detach(cfg: dict[str, Any]) -> bool:
+    """``parse.attention_detach``: the intent's attention pooling reads the encoding
+    without training it (no gradient from the attention into the encoder)."""
+    detach = cfg.get("attention_detach", False)
+    if not isinstance(detach, bool):
+        raise ConfigError(f"parse.attention_detach={detach!r}: give true or false")
+    return detach
 
 
 def char_filters(cfg: dict[str, Any]) -> int:
