@@ -5,6 +5,7 @@ One command prints the tables (markdown) for docs/results.md::
     python benchmarks/drugs.py                 # speed, ChEMBL random + scaffold x 3 seeds, ESOL
     python benchmarks/drugs.py --quick         # a smoke test of the same code path
     python benchmarks/drugs.py --dev ...       # score on the validation split, no test number
+    python benchmarks/drugs.py --nested ...    # test set aside, validation scored as test
     python benchmarks/drugs.py --pool RUN,RUN  # finished runs on validation, alone and pooled
 
 Accuracy: on the default data (ChEMBL2321810 pIC50 from the RDKit wheel) the forest
@@ -138,6 +139,36 @@ def pooled_rows(run_dirs: list[str], overrides: list[str]) -> list[tuple[str, fl
     return rows
 
 
+def first_fit_keeper() -> Any:
+    """A Keras callback that keeps the model of a run's first fit (the one with validation,
+    its best epoch's weights restored by early stopping, which runs before it) when
+    ``train.refit`` then trains a second model on train + val: the same run scores both."""
+    import keras
+
+    class FirstFit(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first: Any = None
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.first is None:
+                self.first = self.model
+
+    return FirstFit()
+
+
+def first_fit_rmse(run_dir: Path, model: Any, split: Any) -> float:
+    """RMSE per molecule of `model` (a run's first fit) on `split`, scored as the run's
+    test metrics are (the run's state and configuration, the plugin's prediction path)."""
+    from dataclasses import replace
+
+    from cnnsuite._runner import open_run
+
+    kept, predicted = run_predictions(replace(open_run(run_dir), model=model), split)
+    measured = np.asarray(split.targets)[kept]
+    return float(np.sqrt(np.mean(np.square(predicted - measured))))
+
+
 def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list[int],
                   quick: bool, trees: int, out: Path, dev: bool = False
                   ) -> list[dict[str, Any]]:
@@ -145,6 +176,8 @@ def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list
 
     With `dev`, both are scored on the validation split instead (the forest trained on
     the training split only), for choosing settings without looking at the test split.
+    With ``train.refit`` on, the run's first fit (trained on the training split, stopped
+    on validation) is scored on the same molecules too (``first``).
     """
     from rich.console import Console
 
@@ -164,20 +197,32 @@ def accuracy_rows(name: str, data: str | None, overrides: list[str], seeds: list
         tick = time.perf_counter()
         # dev: the host's console would print the test RMSE; the run's record keeps it
         console = Console(stderr=True, quiet=dev)
+        refit = bool(config["train"].get("refit", False))
+        if dev and refit:
+            sys.exit("--dev with train.refit: the refit model has trained on the validation "
+                     "split; use --nested to choose train.refit")
+        keeper = first_fit_keeper() if refit else None
         result = run("drugs", data=data, overrides=overrides, seed=seed, quick=quick, out=out,
-                     console=console)
+                     console=console, callbacks=[keeper] if keeper is not None else [])
         cnn_s = time.perf_counter() - tick
         scored = "val" if dev else "test"
         cnn = (validation_rmse(result.run_dir, splits["val"]) if dev
                else float(result.metrics["rmse"]))
-        rows.append({"data": name, "seed": seed, "n_test": len(splits[scored]),
-                     "rf": rf, "cnn": cnn, "target_std": float(np.std(splits[scored].targets)),
-                     "rf_s": rf_s, "cnn_s": cnn_s, "run": str(result.run_dir)})
+        row = {"data": name, "seed": seed, "n_test": len(splits[scored]),
+               "rf": rf, "cnn": cnn, "target_std": float(np.std(splits[scored].targets)),
+               "rf_s": rf_s, "cnn_s": cnn_s, "run": str(result.run_dir)}
+        first = ""
+        if keeper is not None and keeper.first is not None:
+            row["first"] = first_fit_rmse(result.run_dir, keeper.first, splits[scored])
+            row["refit_epochs"] = int(result.metrics.get("refit_epochs", 0))
+            first = (f", first fit without refit {row['first']:.3f}, refit "
+                     f"{row['refit_epochs']} epochs")
+        rows.append(row)
         metrics = result.metrics
         aligned = ("" if "core_fallback" not in metrics or dev else
                    f", test molecules aligned by part of the core {metrics['core_partial']}, "
                    f"not aligned {metrics['core_fallback']}")
-        print(f"  {name} seed {seed}: {scored} RMSE forest {rf:.3f}, CNN {cnn:.3f} "
+        print(f"  {name} seed {seed}: {scored} RMSE forest {rf:.3f}, CNN {cnn:.3f}{first} "
               f"({cnn_s:.0f} s{aligned}) {result.run_dir}", file=sys.stderr, flush=True)
     return rows
 
@@ -266,6 +311,11 @@ def main() -> None:
     parser.add_argument("--dev", action="store_true", help="score forest and CNN on the "
                         "validation split (forest trained on the training split only) and "
                         "print no test number: for choosing settings")
+    parser.add_argument("--nested", action="store_true", help="set the test split aside "
+                        "(split.dev = true): the validation molecules are scored as the test "
+                        "split, a new validation split comes from the training molecules, "
+                        "and the forest trains on the rest; for choosing settings that "
+                        "train on validation (train.refit)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="extra configuration override for the CNN runs (repeatable)")
     parser.add_argument("--pool", default="", help="comma list of finished run folders of "
@@ -280,6 +330,10 @@ def main() -> None:
         for name, rmse in pooled_rows(args.pool.split(","), args.overrides):
             print(f"| {name} | {rmse:.4f} |")
         return
+    if args.nested:
+        if args.dev:
+            sys.exit("--nested and --dev are two ways of leaving out the test split: give one")
+        args.overrides = ["split.dev=true", *args.overrides]
     skip = set(filter(None, args.skip.split(",")))
     seeds = [args.first_seed + i for i in range(1 if args.quick else args.seeds)]
     trees = 50 if args.quick else args.trees
@@ -310,9 +364,13 @@ def main() -> None:
     elif "esol" not in skip:
         print("ESOL skipped: ../shared/data/molecules is not here\n")
     if results:
-        scored = "validation" if args.dev else "test"
+        scored = ("validation" if args.dev else
+                  "validation (scored as test; test set aside)" if args.nested else "test")
+        firsts = any("first" in r for r in results)
         print(f"| data and split | {scored} molecules | target SD | random forest RMSE | "
-              "3D CNN RMSE | CNN / forest | CNN time per run (s) |\n|---|---|---|---|---|---|---|")
+              "3D CNN RMSE | CNN / forest | CNN time per run (s) |"
+              + (" CNN without refit (first fit) | refit epochs |" if firsts else "")
+              + "\n|---|---|---|---|---|---|---|" + ("---|---|" if firsts else ""))
         for name in dict.fromkeys(r["data"] for r in results):
             group = [r for r in results if r["data"] == name]
             rf = [r["rf"] for r in group]
@@ -326,9 +384,14 @@ def main() -> None:
             print(f"| {name} ({len(group)} seeds) | {group[0]['n_test']} | "
                   f"{statistics.mean(r['target_std'] for r in group):.2f} | {cell(rf)} | "
                   f"{cell(cnn)} | {statistics.mean(cnn) / statistics.mean(rf):.2f} | "
-                  f"{statistics.mean(r['cnn_s'] for r in group):.0f} |")
+                  f"{statistics.mean(r['cnn_s'] for r in group):.0f} |"
+                  + (f" {cell([r.get('first', float('nan')) for r in group])} | "
+                     + ", ".join(str(r.get("refit_epochs", "")) for r in group) + " |"
+                     if firsts else ""))
         print("\nper seed: " + "; ".join(f"{r['data'].split(',')[0]} {r['data'].split(', ')[1]}"
                                          f" s{r['seed']}: rf {r['rf']:.3f} cnn {r['cnn']:.3f}"
+                                         + (f" first fit {r['first']:.3f}" if "first" in r
+                                            else "")
                                          for r in results))
 
 

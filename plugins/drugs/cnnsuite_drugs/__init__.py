@@ -25,7 +25,7 @@ manifest = Manifest(
                   "learning_rate": 0.001, "weight_decay": 0.0001, "jitter": 0.5, "norm": "batch",
                   "pooling": "flatten", "test_rotations": 4, "predict_rotations": 16,
                   "max_rotation": "auto", "ensemble": 3},
-        "split": {"method": "random", "val": 0.1, "test": 0.2},
+        "split": {"method": "random", "val": 0.1, "test": 0.2, "dev": False},
         "train": {"epochs": 15, "batch_size": 32, "patience": 10},
     },
     quick_config={"data": {"limit": 120}, "features": {"n_conformers": 1},
@@ -90,6 +90,10 @@ manifest = Manifest(
         "model.predict_rotations": "rotations averaged by the trained model at test, evaluate, "
                                    "predict and explain time",
         "split.method": "'random' or 'scaffold' (Bemis-Murcko scaffolds kept in one split)",
+        "split.dev": "for choosing settings without the test split: its molecules are set "
+                     "aside unread, the validation molecules are scored as the test split "
+                     "and a new validation split (val / (1 - test) of the rest) is taken "
+                     "from the training molecules",
     },
     data_formats=(
         "default: ChEMBL2321810 pIC50 series from the RDKit wheel (1,017 compounds)",

@@ -68,6 +68,14 @@ def core_embed(config: Config) -> bool:
     return value
 
 
+def dev_split(config: Config) -> bool:
+    """``split.dev``: score the validation split as the test split (test set aside)."""
+    value = config["split"].get("dev", False)
+    if not isinstance(value, bool):
+        raise BadInputError(f"split.dev must be true or false, not {value!r}")
+    return value
+
+
 def max_rotation(config: Config, state: State) -> float:
     """The largest training and test rotation in degrees (``model.max_rotation``)."""
     value = config["model"].get("max_rotation", "auto")
@@ -104,7 +112,15 @@ class DrugsPlugin(Plugin):
                  for item in examples.items], dtype=object))
         elif method != "random":
             raise BadInputError(f"split.method must be 'random' or 'scaffold', not {method!r}")
-        return split_examples(examples, float(split["val"]), float(split["test"]), seed)
+        val, test = float(split["val"]), float(split["test"])
+        splits = split_examples(examples, val, test, seed)
+        if not dev_split(config):
+            return splits
+        # split.dev: the test molecules are set aside unread; the validation molecules are
+        # scored as the test split, and a validation split of the same share of the
+        # molecules left (val / (1 - test)) is carved out of the training split the same way
+        inner = split_examples(splits["train"], val / max(1.0 - test, 1e-9), 0.0, seed)
+        return {"train": inner["train"], "val": inner["val"], "test": splits["val"]}
 
     def fit_state(self, train: Examples, config: Config) -> State:
         state: State = {

@@ -10,6 +10,7 @@ from rdkit.Chem import AllChem
 from cnnsuite import BadInputError
 from cnnsuite_drugs import manifest
 from cnnsuite_drugs.data import load, read_inputs
+from cnnsuite_drugs.features import murcko_scaffold
 from cnnsuite_drugs.metrics import (
     classification_metrics,
     enrichment_factor,
@@ -101,3 +102,29 @@ def test_enrichment_factor_of_a_perfect_ranking():
 def test_conformer_rows_are_averaged_per_molecule():
     values = per_molecule(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 1]), 2)
     assert values.tolist() == [2.0, 5.0]
+
+
+@pytest.mark.parametrize("method", ["random", "scaffold"])
+def test_dev_split_scores_validation_as_test_and_never_sees_test(method):
+    from cnnsuite import get_manifest, load_plugin
+    from cnnsuite._config import resolve_config
+
+    plugin = load_plugin(get_manifest("drugs"))
+    examples = load(None, {**DATA_CFG, "limit": 300})
+    outer = plugin.split(examples, resolve_config(
+        get_manifest("drugs"), overrides=[f"split.method={method}"]), 3)
+    config = resolve_config(get_manifest("drugs"),
+                            overrides=[f"split.method={method}", "split.dev=true"])
+    dev = plugin.split(examples, config, 3)
+    assert dev["test"].ids == outer["val"].ids
+    assert sorted(dev["train"].ids + dev["val"].ids) == sorted(outer["train"].ids)
+    assert not set(outer["test"].ids) & set(dev["train"].ids + dev["val"].ids + dev["test"].ids)
+    # the new validation split is the same share of train + val as the real one (1/8)
+    assert abs(len(dev["val"]) / len(outer["train"]) - 0.125) < 0.03
+    if method == "scaffold":  # whole scaffolds stay in one split
+        scaffolds = {name: {murcko_scaffold(s) for s in dev[name].items}
+                     for name in ("train", "val", "test")}
+        assert not scaffolds["train"] & scaffolds["val"]
+        assert not scaffolds["val"] & scaffolds["test"]
+    with pytest.raises(BadInputError, match="split.dev"):
+        plugin.split(examples, {**config, "split": {**config["split"], "dev": 1}}, 3)
