@@ -16,10 +16,13 @@ reported as mean and standard deviation over the runs. Settings are chosen with
 names the epoch where the seeds' mean validation curve peaks: ``--set split.val=0 --set
 train.epochs=N`` then retrains on all of TREC's training file for that many epochs, the
 usual practice where a set has no dev file. ``--ensemble`` adds a row (not Kim's
-protocol): the seeds' models with their class probabilities averaged. Training goes through the
-plugin's methods and the host's tf.data pipeline (`cnnsuite._runner.make_dataset`), as
-``cnnsuite run`` does, without writing run records. With ``--budget-min`` no training
-starts after that many minutes, and the table says how many runs each row holds.
+protocol): the seeds' models with their class probabilities averaged; ``--set
+model.ensemble=N`` instead makes each run's model an ensemble of N networks (one model
+per seed, labelled as such in the table; not Kim's single-network protocol either).
+Training goes through the plugin's methods and the host's tf.data pipeline
+(`cnnsuite._runner.make_dataset`), as ``cnnsuite run`` does, without writing run
+records. With ``--budget-min`` no training starts after that many minutes, and the table
+says how many runs each row holds.
 
 Speed, on all of MR in one process (ratios are what to compare on a shared machine):
 learning a vocabulary (ours: word counts and a greedy WordPiece construction;
@@ -145,29 +148,6 @@ def protocols(folds: int) -> list[tuple[str, str, str, list[str]]]:
     ]
 
 
-def AveragedValidation(val_ds: Any) -> Any:  # noqa: N802 (a keras.callbacks.Callback)
-    """A callback that scores the optimiser's moving average of the weights (``model.ema``)
-    on the validation batches after every epoch, in the logs' ``val_loss`` and
-    ``val_accuracy`` (the raw weights' scores are kept as ``raw_val_*``)."""
-    import keras
-
-    from cnnsuite_text.model import averaged_weights
-
-    class _Callback(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if logs is None:
-                return
-            with averaged_weights(self.model) as swapped:
-                if not swapped:
-                    return
-                scores = self.model.evaluate(val_ds, verbose=0, return_dict=True)
-            for key in ("loss", "accuracy"):
-                logs[f"raw_val_{key}"] = logs.get(f"val_{key}")
-                logs[f"val_{key}"] = scores[key]
-
-    return _Callback()
-
-
 def train_once(root: Path, glob: str, overrides: list[str], seed: int,
                score_test: bool = True) -> dict[str, Any]:
     """One training of the plugin's default model, as `cnnsuite run` trains it.
@@ -206,20 +186,12 @@ def train_once(root: Path, glob: str, overrides: list[str], seed: int,
     callbacks = [keras.callbacks.EarlyStopping(
         monitor=str(config["train"].get("monitor", "val_loss")), patience=patience,
         restore_best_weights=True)] if val_ds is not None and patience > 0 else []
-    if float(config["model"].get("ema", 0.0)) and val_ds is not None:
-        if callbacks:
-            raise SystemExit("model.ema: train a fixed epoch count (--set train.patience=0)")
-        # the validation curve of the weights' moving average (the model training ends with)
-        callbacks = [AveragedValidation(val_ds)]
     history = model.fit(make_dataset(feats["train"], config, plugin, training=True),
                         validation_data=val_ds, epochs=int(config["train"]["epochs"]),
                         verbose=0, callbacks=callbacks)
     curve = history.history.get("val_accuracy", [])
     val_acc = max(curve) if curve else float("nan")
-    if curve and float(config["model"].get("ema", 0.0)):
-        val_acc = curve[-1]  # the average the model ends with, not the best epoch's
     out: dict[str, Any] = {"val_accuracy": val_acc, "val_curve": curve,
-                           "raw_val_curve": history.history.get("raw_val_accuracy", []),
                            "n_train": len(feats["train"]),
                            "epochs": len(history.history["loss"]),
                            "best_epoch": 1 + curve.index(val_acc) if curve else 0}
@@ -314,6 +286,15 @@ def ensemble_accuracy(rows_: list[dict[str, Any]], part: str = "test"
     return acc, float(f1_score(truth, pred, average="macro"))
 
 
+def ensemble_size(rows: list[dict[str, Any]]) -> int:
+    """The networks in each run's model (``model.ensemble``, from the runs' overrides)."""
+    sizes = {int(o.split("=", 1)[1]) for r in rows for o in r.get("overrides", [])
+             if o.startswith("model.ensemble=")} or {1}
+    if len(sizes) > 1:
+        raise SystemExit(f"runs of several ensemble sizes merged: {sorted(sizes)}")
+    return sizes.pop()
+
+
 def seed_means(rows: list[dict[str, Any]], key: str) -> list[float]:
     """One value per seed: the mean over its runs (MR's folds), in percent."""
     seeds = sorted({r["seed"] for r in rows})
@@ -404,6 +385,10 @@ def print_accuracy(results: dict[str, list[dict[str, Any]]], folds: int,
         if not rows_:
             print(f"| {name} | {protocol} | 0 | not run | | | | {KIM_CNN_RAND[name]} | | |")
             continue
+        networks = ensemble_size(rows_)
+        if networks > 1:
+            protocol += (f", ensemble of {networks} CNN-rand networks (model.ensemble="
+                         f"{networks}; not Kim's single-network protocol)")
         acc = seed_means(rows_, "accuracy")
         f1 = seed_means(rows_, "macro_f1")
         # the kept epoch's validation accuracy (none in runs from before it was recorded,

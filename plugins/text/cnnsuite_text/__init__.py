@@ -24,9 +24,9 @@ manifest = Manifest(
         "model": {"embedding_dim": 300, "widths": [3, 4, 5], "filters": 100, "dropout": 0.5,
                   "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001,
                   "static": False, "wide": True, "word_dropout": 0.0,
-                  "ema": 0.0, "output_init": "glorot", "unknown": "random",
+                  "output_init": "glorot", "unknown": "random",
                   "crop": 0.0, "crop_min": 0.5,
-                  "subword": 0, "subword_n": [3, 5], "subword_grams": 24},
+                  "subword": 0, "subword_n": [3, 5], "subword_grams": 24, "ensemble": 1},
         "retrieval": {"n_queries": 400, "query_column": "auto", "document_column": "auto",
                       "relevance_column": "auto", "embedding_dim": 64, "conv_maps": 300,
                       "semantic_dim": 128, "gamma": 10.0, "learning_rate": 0.002,
@@ -94,9 +94,6 @@ manifest = Manifest(
         "model.word_dropout": "share of the known words of each training sentence replaced "
                               "by [UNK] (word dropout), so the unknown-word vector is "
                               "trained (0: off, as Kim)",
-        "model.ema": "momentum of an exponential moving average of the weights (per "
-                     "step), which replaces them when training ends (e.g. 0.998; 0: off, as "
-                     "Kim); use with a fixed epoch count (train.patience=0 or split.val=0)",
         "model.output_init": "initial softmax weights: 'glorot' (Keras' default) or 'zeros' "
                              "(Kim's code starts its logistic regression layer at zero)",
         "model.unknown": "starting vector of [UNK] (words never seen in training): 'random' "
@@ -111,6 +108,11 @@ manifest = Manifest(
         "model.subword_n": "shortest and longest character n-gram of model.subword (of "
                            "'<word>', fastText's boundary marks)",
         "model.subword_grams": "model.subword: n-grams kept per word, the shortest first",
+        "model.ensemble": "number of Kim CNNs in one model (1: one network, as Kim): each "
+                          "with its own word (and subword) vectors and its own seeded "
+                          "initialisation, each trained by its own loss on the same batches; "
+                          "their class probabilities are averaged. N times the cost; not "
+                          "Kim's single-network protocol",
         "retrieval.n_queries": "generated queries when --data is not given (3 documents each)",
         "retrieval.query_column": "query column of the pairs file ('auto': query, question)",
         "retrieval.document_column": "document column ('auto': document, doc, passage, text)",

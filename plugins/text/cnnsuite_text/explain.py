@@ -30,16 +30,28 @@ from cnnsuite.plots import save_figure  # noqa: E402
 TEXT_METHODS = ("integrated-gradients", "occlusion")
 
 
-def vector_model(model: Any) -> Any:
-    """The part of a Kim CNN after the embedding: token vectors in, class probabilities out.
+def vector_model(model: Any, member: int = 0) -> Any:
+    """The part of a Kim CNN after the embedding: token vectors in, class probabilities out;
+    of an ensemble (``model.ensemble``), network `member`'s (its own softmax).
 
     The layers are the trained model's own (shared, not copied); a sentence given unpadded
     needs no mask, and dropout is off at inference.
     """
-    dim = int(model.get_layer("embedding").output_dim)
-    vectors = keras.Input(shape=(None, dim), name="token_vectors")
-    pooled = model.get_layer("convolutions")(vectors)
-    return keras.Model(vectors, model.get_layer("probabilities")(pooled), name="kim_cnn_head")
+    from .model import member_layers
+
+    embedding, convolutions, dense = member_layers(model)[member]
+    vectors = keras.Input(shape=(None, int(embedding.output_dim)), name="token_vectors")
+    out = dense(convolutions(vectors))
+    if dense.name != "probabilities":  # an ensemble's network gives logits
+        out = keras.layers.Activation("softmax", name=f"{dense.name}_softmax")(out)
+    return keras.Model(vectors, out, name=f"kim_cnn_head{member}")
+
+
+def vector_models(model: Any) -> list[Any]:
+    """`vector_model` of each network (one for a single Kim CNN)."""
+    from .model import member_layers
+
+    return [vector_model(model, m) for m in range(len(member_layers(model)))]
 
 
 def token_attributions(model: Any, ids: np.ndarray, target: int, method: str,
@@ -47,14 +59,24 @@ def token_attributions(model: Any, ids: np.ndarray, target: int, method: str,
     """Per-token attribution of one unpadded sentence `ids` towards class `target`.
 
     Returns the per-token scores (length of `ids`) and the raw attribution (integrated
-    gradients: tokens x vector dimensions; occlusion: the per-token drops).
+    gradients: tokens x vector dimensions; occlusion: the per-token drops). Of an
+    ensemble, the mean over its networks, each attributed on its own token vectors: the
+    ensemble's probability is the mean of theirs, so this is exactly the ensemble's
+    occlusion drop, and its integrated gradients over all the networks' vectors at once
+    (`head`: the list of `vector_models`, or one head for a single network).
     """
+    from .model import member_layers
 
     _check_method(method)
-    head = head if head is not None else vector_model(model)
-    vectors = np.asarray(model.get_layer("embedding")(np.asarray(ids, dtype="int32")[None]),
-                         dtype="float32")
-    return _attribute(head, vectors, target, method, steps)
+    heads = head if isinstance(head, list) else [head] if head is not None \
+        else vector_models(model)
+    scores, raws = [], []
+    for (embedding, _, _), net in zip(member_layers(model), heads, strict=True):
+        vectors = np.asarray(embedding(np.asarray(ids, dtype="int32")[None]), dtype="float32")
+        score, raw = _attribute(net, vectors, target, method, steps)
+        scores.append(score)
+        raws.append(raw)
+    return np.mean(scores, axis=0), np.mean(raws, axis=0)
 
 
 def _attribute(head: Any, vectors: np.ndarray, target: int, method: str, steps: int

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -123,8 +122,8 @@ class SubwordEmbedding(keras.layers.Layer):
                 "output_dim": self.output_dim, "buckets": self.buckets}
 
 
-def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, float]:
-    """``model.unknown``, ``model.output_init`` and ``model.ema``, checked (ValueError
+def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, int]:
+    """``model.unknown``, ``model.output_init`` and ``model.ensemble``, checked (ValueError
     naming the key otherwise)."""
     unknown = str(cfg.get("unknown", "random"))
     if unknown not in ("random", "zeros"):
@@ -132,11 +131,12 @@ def check_model_config(cfg: dict[str, Any]) -> tuple[str, str, float]:
     init = str(cfg.get("output_init", "glorot"))
     if init not in ("glorot", "zeros"):
         raise ValueError(f"model.output_init={init!r}: choose 'glorot' or 'zeros' (Kim's)")
-    ema = float(cfg.get("ema", 0.0))
-    if not 0.0 <= ema < 1.0:
-        raise ValueError(f"model.ema={ema}: give a momentum in [0, 1) (0: off)")
+    members = cfg.get("ensemble", 1)
+    if isinstance(members, bool) or not isinstance(members, int) or not 1 <= members <= 32:
+        raise ValueError(f"model.ensemble={members!r}: give a whole number of networks, "
+                         "1 (one network, as Kim) to 32")
     subword_settings(cfg)
-    return unknown, init, ema
+    return unknown, init, members
 
 
 def subword_settings(cfg: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -158,32 +158,75 @@ def subword_settings(cfg: dict[str, Any]) -> tuple[int, int, int, int]:
     return buckets, n_min, n_max, grams
 
 
-def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
-                  embeddings: Any = None) -> keras.Model:
-    """A compiled Kim CNN over token ids (0 is padding).
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class MemberAverage(keras.layers.Layer):
+    """The ensemble's output: the mean of its networks' class probabilities.
 
-    `embeddings` (optional, ``vocab_size x dim``) initialises the word vectors, kept
-    fixed when ``cfg['static']`` (CNN-static) and fine-tuned otherwise (CNN-non-static);
-    without them the vectors start random (CNN-rand).
-
-    With ``cfg['ema']`` (a momentum in (0, 1); 0 is off, as Kim) the optimiser keeps an
-    exponential moving average of the weights, updated after every step, and writes it
-    into the model when training ends (Keras' ``use_ema``): train a fixed number of
-    epochs with it (an early stopping that restores its best epoch puts that epoch's
-    raw weights back). `averaged_weights` lends the average to the model meanwhile.
+    The input is each network's logits. Trained with `MemberLoss`, every network gets
+    the gradient of its own cross-entropy, as if trained alone on the same batches: in
+    training the output is ``sg(mean_p) * (1 + sum_m (log p_m - sg(log p_m)))`` (sg:
+    stop_gradient),
+    whose value is the mean probability ``mean_p`` and whose negative log at the true
+    class y has gradient ``-d log p_m[y]`` for every network m (the bracket is 1 in
+    value; only its gradient counts). Without the trick the networks would be trained
+    through their average and would not learn independently (the most confident
+    network would get most of the gradient).
     """
-    unknown, init, ema = check_model_config(cfg)
+
+    def call(self, logits: list[Any], training: bool | None = None) -> Any:
+        logs = [ops.log_softmax(z, axis=-1) for z in logits]
+        mean = ops.mean(ops.stack([ops.exp(lp) for lp in logs], axis=0), axis=0)
+        if not training:
+            return mean
+        ones = 1.0 + sum(lp - ops.stop_gradient(lp) for lp in logs)
+        return ops.stop_gradient(mean) * ones
+
+    def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]
+                             ) -> tuple[int | None, ...]:
+        return tuple(input_shape[0])
+
+
+@keras.saving.register_keras_serializable(package="cnnsuite_text")
+class MemberLoss(keras.losses.Loss):
+    """Cross-entropy of `MemberAverage`'s output, without renormalising it (Keras'
+    cross-entropy divides the output by its sum, which would undo the per-network
+    gradients): ``-log p[y]``. Its value is the ensemble's cross-entropy."""
+
+    def __init__(self, name: str = "member_loss", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        picked = ops.take_along_axis(y_pred, ops.expand_dims(y, -1), axis=-1)[:, 0]
+        return -ops.log(ops.maximum(picked, 1e-7))
+
+
+def member_layers(model: keras.Model) -> list[tuple[Any, Any, Any]]:
+    """(embedding, convolutions, output Dense) of each network of a Kim CNN: one for a
+    single network (its Dense gives probabilities), ``model.ensemble`` of them for an
+    ensemble (their Dense layers give logits; the model averages their softmax)."""
+    names = [layer.name for layer in model.layers]
+    if "probabilities" in names:
+        return [(model.get_layer("embedding"), model.get_layer("convolutions"),
+                 model.get_layer("probabilities"))]
+    count = sum(name.endswith("_convolutions") and name.startswith("member")
+                for name in names)
+    return [(model.get_layer(f"member{m}_embedding"), model.get_layer(f"member{m}_convolutions"),
+             model.get_layer(f"member{m}_logits")) for m in range(count)]
+
+
+def _network(ids: Any, vocab_size: int, n_classes: int, cfg: dict[str, Any], embeddings: Any,
+             prefix: str, activation: str | None, output_name: str) -> Any:
+    """One Kim CNN on `ids`: its own embedding, convolutions, dropout and output layer."""
+    unknown, init, _ = check_model_config(cfg)
     dim = int(cfg["embedding_dim"]) if embeddings is None else int(embeddings.shape[1])
-    buckets, _, _, grams = subword_settings(cfg)
+    buckets = subword_settings(cfg)[0]
     if buckets:
-        # each token: its word id, then its character n-grams' hashed ids
-        ids = keras.Input(shape=(None, 1 + grams), dtype="int32", name="token_ids")
         embed: keras.layers.Layer = SubwordEmbedding(vocab_size, dim, buckets,
-                                                     name="embedding")
+                                                     name=f"{prefix}embedding")
         embed.trainable = not (embeddings is not None and cfg["static"])
     else:
-        ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding",
+        embed = keras.layers.Embedding(vocab_size, dim, mask_zero=True, name=f"{prefix}embedding",
                                        embeddings_initializer=keras.initializers.RandomUniform(
                                            -0.25, 0.25),
                                        trainable=not (embeddings is not None and cfg["static"]))
@@ -199,47 +242,53 @@ def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
             ops.expand_dims(ops.arange(vocab_size) == 1, -1),
             ops.zeros_like(embed.embeddings), embed.embeddings))
     x = SentenceConvolutions(cfg["widths"], int(cfg["filters"]), wide=bool(cfg.get("wide")),
-                             name="convolutions")(x)
-    x = keras.layers.Dropout(float(cfg["dropout"]), name="dropout")(x)
+                             name=f"{prefix}convolutions")(x)
+    x = keras.layers.Dropout(float(cfg["dropout"]), name=f"{prefix}dropout")(x)
     constraint = keras.constraints.MaxNorm(float(cfg["max_norm"]), axis=0) \
         if float(cfg["max_norm"]) > 0 else None
-    outputs = keras.layers.Dense(n_classes, activation="softmax", kernel_constraint=constraint,
-                                 kernel_initializer="zeros" if init == "zeros"
-                                 else "glorot_uniform", name="probabilities")(x)
-    model = keras.Model(ids, outputs, name="kim_cnn")
-    averaging: dict[str, Any] = {}
-    if ema:
-        averaging = {"use_ema": True, "ema_momentum": ema}
+    return keras.layers.Dense(n_classes, activation=activation, kernel_constraint=constraint,
+                              kernel_initializer="zeros" if init == "zeros"
+                              else "glorot_uniform", name=output_name)(x)
+
+
+def build_kim_cnn(vocab_size: int, n_classes: int, cfg: dict[str, Any],
+                  embeddings: Any = None) -> keras.Model:
+    """A compiled Kim CNN over token ids (0 is padding).
+
+    `embeddings` (optional, ``vocab_size x dim``) initialises the word vectors, kept
+    fixed when ``cfg['static']`` (CNN-static) and fine-tuned otherwise (CNN-non-static);
+    without them the vectors start random (CNN-rand).
+
+    With ``cfg['ensemble']`` = N > 1 the model holds N such networks side by side on the
+    same token ids, each with its own word (and subword) vectors, convolutions, dropout
+    and output layer, each initialised by its own draws of the run's seeded generator;
+    the output is the mean of their class probabilities (`MemberAverage`), and each
+    network is trained by its own cross-entropy (`MemberLoss`): N independent networks
+    on the same batches, in one model that saves, reloads and predicts as one.
+    """
+    _, _, members = check_model_config(cfg)
+    buckets, _, _, grams = subword_settings(cfg)
+    shape = (None, 1 + grams) if buckets else (None,)  # subword: word id, n-gram ids
+    ids = keras.Input(shape=shape, dtype="int32", name="token_ids")
+    if members == 1:
+        outputs = _network(ids, vocab_size, n_classes, cfg, embeddings, "", "softmax",
+                           "probabilities")
+        model = keras.Model(ids, outputs, name="kim_cnn")
+        loss: keras.losses.Loss = keras.losses.SparseCategoricalCrossentropy()
+    else:
+        logits = [_network(ids, vocab_size, n_classes, cfg, embeddings, f"member{m}_", None,
+                           f"member{m}_logits") for m in range(members)]
+        outputs = MemberAverage(name="ensemble")(logits)
+        model = keras.Model(ids, outputs, name=f"kim_cnn_ensemble_of_{members}")
+        loss = MemberLoss()
     if cfg["optimizer"] == "adadelta":  # Kim's choice: rho 0.95, epsilon 1e-6
         optimizer: keras.optimizers.Optimizer = keras.optimizers.Adadelta(
-            float(cfg["learning_rate"]), rho=0.95, epsilon=1e-6, **averaging)
+            float(cfg["learning_rate"]), rho=0.95, epsilon=1e-6)
     else:
-        optimizer = keras.optimizers.Adam(float(cfg["learning_rate"]), **averaging)
+        optimizer = keras.optimizers.Adam(float(cfg["learning_rate"]))
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
+        loss=loss,
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
-
-
-@contextmanager
-def averaged_weights(model: keras.Model) -> Iterator[bool]:
-    """Within the block the model holds its optimiser's moving average of the weights
-    (``model.ema``), and its own weights again after; yields False (and changes nothing)
-    where the optimiser keeps no average or has taken no step yet."""
-    opt = model.optimizer
-    averages = getattr(opt, "_model_variables_moving_average", None) \
-        if getattr(opt, "use_ema", False) else None
-    if not averages or int(opt.iterations) == 0:
-        yield False
-        return
-    variables = list(opt._trainable_variables)
-    own = [ops.convert_to_numpy(v) for v in variables]
-    for var, avg in zip(variables, averages, strict=True):
-        var.assign(avg)
-    try:
-        yield True
-    finally:
-        for var, value in zip(variables, own, strict=True):
-            var.assign(value)

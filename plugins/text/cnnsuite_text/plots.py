@@ -35,18 +35,20 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
     """For each class, the n-grams whose filters push most towards it, summed over `ids`.
 
     Each filter's max-over-time winner is an n-gram of the filter's width; its share of
-    class c's logit is ``activation * (w[f, c] - mean_k w[f, k])``.
+    class c's logit is ``activation * (w[f, c] - mean_k w[f, k])``. Of an ensemble
+    (``model.ensemble``), the first network's filters (network 0).
     """
     from keras import ops
+
+    from .model import member_layers
 
     ids = ids[:limit]
     words = word_ids(ids)
     longest = max(int((words > 0).sum(axis=1).max()), 1)  # no all-padding columns
     ids, words = ids[:, :longest], words[:, :longest]
-    embedded = model.get_layer("embedding")(ids)
-    convs = model.get_layer("convolutions")
-    maps = convs.feature_maps(embedded, ops.convert_to_tensor(words > 0))
-    weights = np.asarray(model.get_layer("probabilities").kernel)
+    embedding, convs, dense = member_layers(model)[0]
+    maps = convs.feature_maps(embedding(ids), ops.convert_to_tensor(words > 0))
+    weights = np.asarray(dense.kernel)
     weights = weights - weights.mean(axis=1, keepdims=True)
     scores: list[dict[str, float]] = [defaultdict(float) for _ in range(n_classes)]
     offset = 0
@@ -74,8 +76,9 @@ def class_ngrams(model: Any, ids: np.ndarray, vocab: Sequence[str], n_classes: i
 
 
 def ngram_plot(path: Path, ranked: list[list[tuple[str, float]]],
-               class_names: list[str]) -> Path:
-    """One bar chart per class of the n-grams that drive it (at most six classes)."""
+               class_names: list[str], networks: int = 1) -> Path:
+    """One bar chart per class of the n-grams that drive it (at most six classes); of an
+    ensemble of `networks`, those of its first network."""
     shown = list(zip(class_names, ranked, strict=True))[:6]
     fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4), squeeze=False)
     for ax, (name, grams) in zip(axes[0], shown, strict=True):
@@ -84,5 +87,6 @@ def ngram_plot(path: Path, ranked: list[list[tuple[str, float]]],
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_title(f"class {name}")
         ax.set_xlabel("summed contribution to the logit")
-    fig.suptitle("n-grams behind each class (max-over-time winners, test split)")
+    of = f"; network 0 of the ensemble of {networks}" if networks > 1 else ""
+    fig.suptitle(f"n-grams behind each class (max-over-time winners, test split{of})")
     return save_figure(fig, path, dpi=100)

@@ -28,7 +28,7 @@ from cnnsuite import (
 
 from . import data, metrics, plots, retrieval
 from . import features as wordpiece
-from .model import build_kim_cnn, check_model_config, subword_settings
+from .model import build_kim_cnn, check_model_config, member_layers, subword_settings
 from .parsing import FrameParser
 
 
@@ -297,7 +297,8 @@ class TextPlugin(Plugin):
             model = keras.saving.load_model(out_dir / "model.keras", safe_mode=True)
         if model is not None and len(features) > 0:
             ranked = plots.class_ngrams(model, features.x, state["vocab"], len(names))
-            written.append(plots.ngram_plot(out_dir / "class_ngrams.png", ranked, names))
+            written.append(plots.ngram_plot(out_dir / "class_ngrams.png", ranked, names,
+                                            len(member_layers(model))))
         return written
 
     def predict(self, model: keras.Model, features: Features, state: State, config: Config
@@ -387,7 +388,7 @@ class TextPlugin(Plugin):
         words = tok.get("kind") == "words"
         probabilities = np.asarray(model.predict(features.x, verbose=0))
         names = state["class_names"]
-        head = explain.vector_model(model)
+        head = explain.vector_models(model)
         rows = []
         for i, (row, ids) in enumerate(zip(features.meta["index"], features.x, strict=True)):
             words_ids = wordpiece.word_ids(ids, rank=1)

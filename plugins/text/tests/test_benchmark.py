@@ -72,29 +72,3 @@ def test_no_validation_split_keeps_every_training_sentence() -> None:
         splits = plugin.split(examples, config, seed=0)
         assert len(splits["train"]) == n_train and len(splits["test"]) == 10
         assert len(splits.get("val", [])) == 40 - n_train
-
-
-def test_averaged_validation_scores_the_moving_average(bench: ModuleType) -> None:
-    """With model.ema the validation curve is the averaged weights' (what training ends
-    with); the raw weights' scores are kept beside it, and the raw weights train on."""
-    import keras
-    import tensorflow as tf
-
-    from cnnsuite_text.model import averaged_weights, build_kim_cnn
-
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    ids = rng.integers(2, 30, size=(40, 5)).astype("int32")
-    y = (ids[:, 0] > 15).astype("int32")
-    val = tf.data.Dataset.from_tensor_slices((ids[:20], y[:20])).batch(10)
-    cfg = {"embedding_dim": 8, "widths": [2, 3], "filters": 4, "dropout": 0.0, "max_norm": 3.0,
-           "optimizer": "adam", "learning_rate": 0.05, "static": False, "ema": 0.9}
-    model = build_kim_cnn(30, 2, cfg)
-    history = model.fit(ids, y, batch_size=10, epochs=2, validation_data=val, verbose=0,
-                        callbacks=[bench.AveragedValidation(val)]).history
-    assert len(history["raw_val_accuracy"]) == 2 and len(history["val_accuracy"]) == 2
-    # training has ended: the model holds the average, which the last entry scored
-    with averaged_weights(model):
-        expected = model.evaluate(val, verbose=0, return_dict=True)
-    assert history["val_loss"][-1] == pytest.approx(expected["loss"], rel=1e-5)
-    assert history["val_loss"][-1] != pytest.approx(history["raw_val_loss"][-1], rel=1e-5)

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnsuite_text.model import SentenceConvolutions, averaged_weights, build_kim_cnn
+from cnnsuite_text.model import SentenceConvolutions, build_kim_cnn
 
 CFG = {"embedding_dim": 16, "widths": [3, 4, 5], "filters": 8, "dropout": 0.5,
        "max_norm": 3.0, "optimizer": "adam", "learning_rate": 0.001, "static": False}
@@ -74,44 +74,6 @@ def test_pretrained_vectors_fill_the_embedding(tmp_path: Path) -> None:
     model = build_kim_cnn(4, 2, {**CFG, "static": True}, matrix)
     assert np.asarray(model.get_layer("embedding").embeddings)[2].tolist() == [1, 2, 3]
     assert not model.get_layer("embedding").trainable
-
-
-def test_weight_average_replaces_the_weights_when_training_ends(tmp_path: Path) -> None:
-    """model.ema: averaged_weights lends the optimiser's moving average to the model and
-    gives the weights back; when fit ends the model holds the average; it saves and
-    reloads."""
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    ids = rng.integers(2, 40, size=(60, 6)).astype("int32")
-    y = (ids[:, 0] > 20).astype("int32")
-    model = build_kim_cnn(40, 2, {**CFG, "ema": 0.9, "learning_rate": 0.05})
-    with averaged_weights(model) as swapped:
-        assert not swapped  # no step taken yet
-    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    class Probe(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: object = None) -> None:
-            kernel = self.model.get_layer("probabilities").kernel
-            raw = np.asarray(kernel).copy()
-            with averaged_weights(self.model) as swapped:
-                assert swapped
-                avg = np.asarray(kernel).copy()
-            seen.append((raw, avg, np.asarray(kernel).copy()))
-
-    model.fit(ids, y, batch_size=20, epochs=2, shuffle=False, verbose=0, callbacks=[Probe()])
-    raw, avg, after = seen[-1]
-    assert not np.allclose(raw, avg)  # the average lags the weights
-    np.testing.assert_array_equal(after, raw)  # and the weights came back
-    opt = model.optimizer
-    for var, mean in zip(opt._trainable_variables, opt._model_variables_moving_average,
-                         strict=True):
-        np.testing.assert_allclose(np.asarray(var), np.asarray(mean), atol=1e-6)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0),
-                               atol=1e-6)
-    with pytest.raises(ValueError, match="model.ema"):
-        build_kim_cnn(40, 2, {**CFG, "ema": 1.0})
 
 
 def test_kims_zero_output_init_starts_even_and_learns() -> None:
