@@ -39,7 +39,8 @@ manifest = Manifest(
                   "ensemble": 2, "lr_decay": "cosine",
                   "intent_head": "softmax", "intent_balance": 0.0,
                   "token_intent": 0.0, "intent_filters": 0, "intent_smoothing": 0.0,
-                  "intent_weight": 1.0, "char_filters": 0},
+                  "intent_weight": 1.0, "char_filters": 0, "intent_attention": 0,
+                  "attention_detach": False, "stem_dim": 0},
         "split": {"val": 0.1, "test": 0.2, "cv_folds": 0, "fold": 0},
         "train": {"epochs": 12, "batch_size": 50, "patience": 3},
     },
@@ -161,6 +162,14 @@ manifest = Manifest(
         "parse.char_filters": "maps of the per-word character convolutions (width 3 over each "
                               "word's first 20 characters) concatenated to every piece vector; "
                               "0: off",
+        "parse.intent_attention": "heads of attention pooling with learnt queries (Lin et al. "
+                                  "2017) that the intent head reads beside the max+mean "
+                                  "pooling; 0: off",
+        "parse.attention_detach": "the intent's attention pooling reads the encoding without "
+                                  "training it (no gradient from the attention into the "
+                                  "encoder)",
+        "parse.stem_dim": "size of the embedding of each word's Snowball stem (English, "
+                          "snowballstemmer) concatenated to its pieces' vectors; 0: off",
         "parse.max_words": "utterances with more words are rejected",
         "parse.max_pieces_per_word": "word pieces kept per word",
         "split.val": "share of the data held out for validation (early stopping) "
