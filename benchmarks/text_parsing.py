@@ -45,7 +45,8 @@ PUBLISHED = [  # (model, intent accuracy %, slot F1)
 # lowest dev loss (chosen on the dev set, seed 1: docs/plugins/text-parsing.md)
 ATIS_SETTINGS = ("train.epochs=15", "train.patience=15", "train.batch_size=32")
 # the parse.* settings each test row records from its run's config.toml
-RECORDED = ("intent_head", "token_intent", "ensemble", "intent_balance", "crf", "lr_decay")
+RECORDED = ("intent_head", "token_intent", "ensemble", "intent_balance", "crf", "lr_decay",
+            "intent_filters", "char_filters", "intent_attention", "attention_detach", "stem_dim")
 
 
 def atis_folder(given: str | None) -> Path:
